@@ -1,0 +1,18 @@
+"""The one user-facing error type: caught once in the CLI, printed as one line, exit status 2."""
+
+from __future__ import annotations
+
+
+class BenchError(Exception):
+    """A mistake in the user's input (suite file, store, arguments).
+
+    The message is complete on its own: it names the file, line and key where
+    known, the bad value, and what is allowed.  The CLI prints it without a
+    traceback and exits with status 2.
+    """
+
+    exit_code = 2
+
+
+class DataUnavailableError(BenchError):
+    """A dataset's files are absent and cannot be downloaded here."""

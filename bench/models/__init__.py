@@ -1,0 +1,62 @@
+"""Model families: a registry from a family name to its config class and builder.
+
+A family is one module in this package exposing ``Config`` (a pydantic class
+whose ``family`` field is a ``Literal`` of the family's name; no TensorFlow at
+import time) and ``build(config, input_shape, num_classes) -> keras.Model``
+(imports Keras inside, so suites validate without TensorFlow).  Register new
+families in ``FAMILY_MODULES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any, Sequence
+
+FAMILY_MODULES: dict[str, str] = {
+    "cnn": "bench.models.cnn",
+    "python": "bench.models.python_builder",
+}
+
+ACTIVATIONS = (
+    "relu",
+    "tanh",
+    "sigmoid",
+    "elu",
+    "selu",
+    "gelu",
+    "swish",
+    "softplus",
+    "leaky_relu",
+    "relu6",
+    "hard_sigmoid",
+    "linear",
+)
+OUTPUT_ACTIVATIONS = ("softmax", "sigmoid", "linear", "tanh", "relu", "softplus")
+
+
+def family_module(family: str) -> ModuleType:
+    """The module implementing ``family`` (its Config and build)."""
+    return importlib.import_module(FAMILY_MODULES[family])
+
+
+def model_config_union() -> tuple[type, ...]:
+    """All registered families' config classes, for the discriminated union."""
+    return tuple(family_module(name).Config for name in FAMILY_MODULES)
+
+
+def build_model(config: Any, input_shape: Sequence[int], num_classes: int) -> Any:
+    """Build an uncompiled ``keras.Model`` for a validated model config.
+
+    Raises:
+        TypeError: if a builder returns something other than a keras.Model.
+    """
+    import keras
+
+    model = family_module(config.family).build(config, tuple(input_shape), num_classes)
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"model family {config.family!r} must build a keras.Model. "
+            f"Received: {type(model).__name__}"
+        )
+    return model
