@@ -63,6 +63,7 @@ class TrainConfig(StrictModel):
     optimizer: Literal[OPTIMIZERS] = "adam"  # type: ignore[valid-type]
     learning_rate: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0e-3
     seeds: Annotated[int, Field(ge=1, le=1000)] = 3
+    seed_offset: Annotated[int, Field(ge=0)] = 0
     shuffle_buffer: Optional[Annotated[int, Field(gt=0)]] = None
     max_minutes: Optional[Annotated[float, Field(gt=0)]] = None
 
@@ -75,8 +76,8 @@ class RunConfig(StrictModel):
     model: Annotated[Union[model_config_union()], Field(discriminator="family")]  # type: ignore[valid-type]
 
     def key_material(self) -> dict[str, Any]:
-        """What a run's key hashes: everything but the seed count."""
+        """What a run's key hashes (with its seed): all but how many seeds and budgets."""
         data = self.model_dump(mode="json")
-        data["train"].pop("seeds", None)
-        data["train"].pop("max_minutes", None)
+        for bookkeeping in ("seeds", "seed_offset", "max_minutes"):
+            data["train"].pop(bookkeeping, None)
         return data

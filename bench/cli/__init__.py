@@ -1,0 +1,50 @@
+"""The ``bench`` command: one module per verb, each a thin adapter over a plain function.
+
+User mistakes raise :class:`bench.errors.BenchError`; they are caught once,
+here, and printed as one line with exit status 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+import bench
+from bench.errors import BenchError
+
+VERBS = ("run", "report", "validate")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bench",
+        description="Train neural-network variants over seeds and report what each change did.",
+        epilog="Example: bench run suites/quickstart.yaml   (then open reports/quickstart/report.html)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"bench {bench.__version__}")
+    subparsers = parser.add_subparsers(dest="verb", metavar="COMMAND", required=True)
+    import importlib
+
+    for verb in VERBS:
+        importlib.import_module(f"bench.cli.{verb}").register(subparsers)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except BenchError as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("bench: interrupted; every finished run is saved in the store", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

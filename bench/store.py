@@ -1,0 +1,353 @@
+"""The results store: the one place that reads and writes results (SQLite).
+
+One file per suite by default (``reports/<suite>/results.sqlite``), WAL mode,
+one transaction per finished run, so a kill at any moment loses at most the
+run in flight and never corrupts what is there.  The file carries a schema
+version; a newer file than this code understands is refused with a message
+that says what to do, older ones are migrated by named functions.
+
+Tables:
+  meta(name, value)                 schema version
+  suites(name, title, definition)   the parsed suite as JSON, for reports
+  plan(suite, variant, seed, key)   which run key belongs to which variant
+  runs(key, ...)                    one row per finished run (ok/failed/diverged/budget)
+  metrics(run_key, name, value)     scalar measurements
+  history(run_key, epoch, name, value)  per-epoch learning curves
+  predictions(run_key, name, array) test-set labels and predictions (npy bytes)
+
+Runs are keyed by a hash of their resolved configuration and seed, not by
+variant name: two variants with the same configuration share runs, and
+renaming a variant retrains nothing.  ``plan`` maps names to keys.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import numpy as np
+import pandas as pd
+
+from bench.errors import BenchError
+
+SCHEMA_VERSION = 1
+FINAL_STATUSES = ("ok", "diverged", "budget")  # failed runs are retried on the next run
+STATUSES = ("ok", "failed", "diverged", "budget")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS suites (
+    name TEXT PRIMARY KEY, title TEXT, source TEXT, definition TEXT NOT NULL, updated_at REAL
+);
+CREATE TABLE IF NOT EXISTS plan (
+    suite TEXT NOT NULL, variant TEXT NOT NULL, seed INTEGER NOT NULL, key TEXT NOT NULL,
+    position INTEGER NOT NULL, PRIMARY KEY (suite, variant, seed)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    key TEXT PRIMARY KEY, suite TEXT, variant TEXT, seed INTEGER, config TEXT NOT NULL,
+    status TEXT NOT NULL, error TEXT, started_at REAL, finished_at REAL,
+    host TEXT, versions TEXT, hardware TEXT
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    run_key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
+    name TEXT NOT NULL, value REAL, PRIMARY KEY (run_key, name)
+);
+CREATE TABLE IF NOT EXISTS history (
+    run_key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
+    epoch INTEGER NOT NULL, name TEXT NOT NULL, value REAL,
+    PRIMARY KEY (run_key, epoch, name)
+);
+CREATE TABLE IF NOT EXISTS predictions (
+    run_key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
+    name TEXT NOT NULL, array BLOB NOT NULL, PRIMARY KEY (run_key, name)
+);
+"""
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced; the worker fills it, the store saves it."""
+
+    key: str
+    suite: str
+    variant: str
+    seed: int
+    config: dict[str, Any]
+    status: str = "ok"
+    error: Optional[str] = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    history: dict[str, list[float]] = field(default_factory=dict)
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)
+    started_at: float = 0.0
+    finished_at: float = 0.0
+    host: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+    hardware: dict[str, Any] = field(default_factory=dict)
+
+
+def _to_blob(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _from_blob(blob: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(blob), allow_pickle=False)
+
+
+MIGRATIONS: dict[int, Any] = {}  # from-version → function(connection); none needed yet
+
+
+class ResultStore:
+    """A SQLite results file.  Cheap to open; safe for several processes."""
+
+    def __init__(self, path: str | Path, create: bool = True) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            if not create:
+                raise BenchError(
+                    f"{self.path}: no results store here; run `bench run SUITE` first "
+                    "or pass the path of an existing results.sqlite"
+                )
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._ensure_schema()
+        except sqlite3.DatabaseError as exc:
+            raise BenchError(f"{self.path}: not a bench results store ({exc})") from None
+
+    # -- schema -------------------------------------------------------------
+    def _ensure_schema(self) -> None:
+        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
+        if "meta" not in tables:
+            if tables - {"meta"}:
+                raise BenchError(f"{self.path}: an SQLite file, but not a bench results store")
+            with self._transaction():
+                self._db.executescript(_SCHEMA)
+                self._db.execute(
+                    "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
+            return
+        version = int(self._meta("schema_version") or 0)
+        if version > SCHEMA_VERSION:
+            raise BenchError(
+                f"{self.path}: results store schema {version} is newer than this bench "
+                f"understands ({SCHEMA_VERSION}); upgrade bench (pip install -U bench)"
+            )
+        while version < SCHEMA_VERSION:
+            with self._transaction():
+                MIGRATIONS[version](self._db)
+                version += 1
+                self._db.execute(
+                    "UPDATE meta SET value=? WHERE name='schema_version'", (str(version),)
+                )
+
+    def _meta(self, name: str) -> Optional[str]:
+        row = self._db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def _transaction(self) -> "_Transaction":
+        return _Transaction(self._db)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "ResultStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing --------------------------------------------------------------
+    def save_suite(
+        self,
+        name: str,
+        title: str,
+        source: str,
+        definition: dict[str, Any],
+        plan: Iterable[tuple[str, int, str]],
+    ) -> None:
+        """Record the suite and which key each (variant, seed) runs under."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO suites VALUES (?, ?, ?, ?, ?)",
+                (name, title, source, json.dumps(definition), time.time()),
+            )
+            self._db.execute("DELETE FROM plan WHERE suite=?", (name,))
+            self._db.executemany(
+                "INSERT INTO plan VALUES (?, ?, ?, ?, ?)",
+                [(name, v, s, k, i) for i, (v, s, k) in enumerate(plan)],
+            )
+
+    def record(self, result: RunResult) -> None:
+        """Save one finished run in one transaction (replacing an earlier try)."""
+        if result.status not in STATUSES:
+            raise ValueError(f"unknown run status {result.status!r}")
+        with self._transaction():
+            self._db.execute("DELETE FROM runs WHERE key=?", (result.key,))
+            self._db.execute(
+                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    result.key,
+                    result.suite,
+                    result.variant,
+                    result.seed,
+                    json.dumps(result.config, sort_keys=True),
+                    result.status,
+                    result.error,
+                    result.started_at,
+                    result.finished_at,
+                    result.host,
+                    json.dumps(result.versions),
+                    json.dumps(result.hardware),
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO metrics VALUES (?,?,?)",
+                [(result.key, k, _finite_or_none(v)) for k, v in result.metrics.items()],
+            )
+            self._db.executemany(
+                "INSERT INTO history VALUES (?,?,?,?)",
+                [
+                    (result.key, epoch, name, _finite_or_none(value))
+                    for name, values in result.history.items()
+                    for epoch, value in enumerate(values, start=1)
+                ],
+            )
+            self._db.executemany(
+                "INSERT INTO predictions VALUES (?,?,?)",
+                [(result.key, k, _to_blob(v)) for k, v in result.predictions.items()],
+            )
+
+    def delete_runs(self, keys: Iterable[str]) -> int:
+        """Forget runs (for ``--fresh``); returns how many were removed."""
+        keys = list(keys)
+        with self._transaction():
+            before = self._db.total_changes
+            self._db.executemany("DELETE FROM runs WHERE key=?", [(k,) for k in keys])
+            return self._db.total_changes - before
+
+    # -- reading ----------------------------------------------------------------
+    def finished_keys(self) -> set[str]:
+        """Keys that are never trained again (ok, diverged, stopped by a budget)."""
+        placeholders = ",".join("?" * len(FINAL_STATUSES))
+        rows = self._db.execute(
+            f"SELECT key FROM runs WHERE status IN ({placeholders})", FINAL_STATUSES
+        )
+        return {r[0] for r in rows}
+
+    def suite_names(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT name FROM suites ORDER BY name")]
+
+    def suite_definition(self, name: Optional[str] = None) -> dict[str, Any]:
+        """The suite as saved by the last ``bench run`` (the only one if ``name`` is None)."""
+        names = self.suite_names()
+        if not names:
+            raise BenchError(f"{self.path}: the store holds no suite yet; run `bench run SUITE`")
+        if name is None:
+            if len(names) > 1:
+                raise BenchError(
+                    f"{self.path}: holds several suites ({', '.join(names)}); name one"
+                )
+            name = names[0]
+        row = self._db.execute(
+            "SELECT definition, title, source FROM suites WHERE name=?", (name,)
+        ).fetchone()
+        if row is None:
+            raise BenchError(
+                f"{self.path}: no suite {name!r}; it holds: {', '.join(names)}"
+            )
+        definition = json.loads(row[0])
+        definition.setdefault("title", row[1])
+        definition.setdefault("source", row[2])
+        return definition
+
+    def runs_frame(self, suite: Optional[str] = None, planned_only: bool = True) -> pd.DataFrame:
+        """One row per planned run with its status and one column per metric.
+
+        Planned runs not trained yet have status ``missing``.  With
+        ``planned_only=False`` every stored run is listed by its own variant.
+        """
+        if planned_only:
+            query = (
+                "SELECT p.suite, p.variant, p.seed, p.key, p.position, "
+                "COALESCE(r.status, 'missing') AS status, r.error, r.started_at, "
+                "r.finished_at, r.host, r.config, r.versions, r.hardware "
+                "FROM plan p LEFT JOIN runs r ON r.key = p.key"
+                + (" WHERE p.suite = ?" if suite else "")
+                + " ORDER BY p.position"
+            )
+        else:
+            query = (
+                "SELECT suite, variant, seed, key, rowid AS position, status, error, "
+                "started_at, finished_at, host, config, versions, hardware FROM runs"
+                + (" WHERE suite = ?" if suite else "")
+                + " ORDER BY rowid"
+            )
+        frame = pd.read_sql_query(query, self._db, params=(suite,) if suite else None)
+        metrics = pd.read_sql_query("SELECT run_key, name, value FROM metrics", self._db)
+        if not metrics.empty:
+            wide = metrics.pivot_table(
+                index="run_key", columns="name", values="value", aggfunc="first", dropna=False
+            )
+            frame = frame.merge(wide, how="left", left_on="key", right_index=True)
+        return frame.drop(columns="position").reset_index(drop=True)
+
+    def history_frame(self, keys: Optional[Iterable[str]] = None) -> pd.DataFrame:
+        """Long table of per-epoch values: run_key, epoch, name, value."""
+        frame = pd.read_sql_query(
+            "SELECT run_key, epoch, name, value FROM history ORDER BY run_key, name, epoch",
+            self._db,
+        )
+        if keys is not None:
+            frame = frame[frame["run_key"].isin(set(keys))]
+        return frame.reset_index(drop=True)
+
+    def predictions(self, key: str) -> dict[str, np.ndarray]:
+        """A run's saved arrays (``y_true``, ``y_pred``, maybe coarse ones)."""
+        rows = self._db.execute(
+            "SELECT name, array FROM predictions WHERE run_key=?", (key,)
+        ).fetchall()
+        return {name: _from_blob(blob) for name, blob in rows}
+
+    def integrity_ok(self) -> bool:
+        return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on error (isolation_level=None mode)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _finite_or_none(value: Any) -> Optional[float]:
+    if value is None:
+        return None
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def default_store_path(suite_name: str, reports_dir: str | Path = "reports") -> Path:
+    """``reports/<suite>/results.sqlite``: where a suite's results live by default."""
+    return Path(reports_dir) / suite_name / "results.sqlite"
+
+
+def load_results(path: str | Path, suite: Optional[str] = None) -> pd.DataFrame:
+    """Every planned run of a store as a DataFrame (the notebook entry point)."""
+    with ResultStore(path, create=False) as store:
+        return store.runs_frame(suite)
