@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS plan (
 CREATE TABLE IF NOT EXISTS runs (
     key TEXT PRIMARY KEY, suite TEXT, variant TEXT, seed INTEGER, config TEXT NOT NULL,
     status TEXT NOT NULL, error TEXT, started_at REAL, finished_at REAL,
-    host TEXT, versions TEXT, hardware TEXT
+    host TEXT, versions TEXT, hardware TEXT, dataset TEXT
 );
 CREATE TABLE IF NOT EXISTS metrics (
     run_key TEXT NOT NULL REFERENCES runs(key) ON DELETE CASCADE,
@@ -88,6 +88,7 @@ class RunResult:
     host: str = ""
     versions: dict[str, str] = field(default_factory=dict)
     hardware: dict[str, Any] = field(default_factory=dict)
+    dataset: dict[str, Any] = field(default_factory=dict)
 
 
 def _to_blob(array: np.ndarray) -> bytes:
@@ -131,7 +132,8 @@ class ResultStore:
             if tables - {"meta"}:
                 raise BenchError(f"{self.path}: an SQLite file, but not a bench results store")
             with self._transaction():
-                self._db.executescript(_SCHEMA)
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    self._db.execute(statement)  # executescript would commit early
                 self._db.execute(
                     "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                 )
@@ -194,7 +196,7 @@ class ResultStore:
         with self._transaction():
             self._db.execute("DELETE FROM runs WHERE key=?", (result.key,))
             self._db.execute(
-                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     result.key,
                     result.suite,
@@ -208,6 +210,7 @@ class ResultStore:
                     result.host,
                     json.dumps(result.versions),
                     json.dumps(result.hardware),
+                    json.dumps(result.dataset),
                 ),
             )
             self._db.executemany(
@@ -280,7 +283,7 @@ class ResultStore:
             query = (
                 "SELECT p.suite, p.variant, p.seed, p.key, p.position, "
                 "COALESCE(r.status, 'missing') AS status, r.error, r.started_at, "
-                "r.finished_at, r.host, r.config, r.versions, r.hardware "
+                "r.finished_at, r.host, r.config, r.versions, r.hardware, r.dataset "
                 "FROM plan p LEFT JOIN runs r ON r.key = p.key"
                 + (" WHERE p.suite = ?" if suite else "")
                 + " ORDER BY p.position"
@@ -288,7 +291,7 @@ class ResultStore:
         else:
             query = (
                 "SELECT suite, variant, seed, key, rowid AS position, status, error, "
-                "started_at, finished_at, host, config, versions, hardware FROM runs"
+                "started_at, finished_at, host, config, versions, hardware, dataset FROM runs"
                 + (" WHERE suite = ?" if suite else "")
                 + " ORDER BY rowid"
             )

@@ -27,7 +27,7 @@ from bench.errors import BenchError
 
 BASE_NAME = "base"
 KEY_VERSION = 1
-_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+=,-]*$"
+_NAME_PATTERN = r"^\S(?:[^\r\n]*\S)?$"  # any one-line text: names are shown, never executed
 
 PathPart = Union[str, int]  # a key, an index, or "*" for every item
 
@@ -306,6 +306,12 @@ def config_diff(base: Any, other: Any, prefix: Sequence[PathPart] = ()) -> list[
             for i, (b, o) in enumerate(zip(base, other))
             for change in config_diff(b, o, [*prefix, i])
         ]
+    if isinstance(base, list) and isinstance(other, list) and base and other:
+        common = min(len(base), len(other))  # lists of different length: item by item
+        changes = [c for i in range(common) for c in config_diff(base[i], other[i], [*prefix, i])]
+        changes += [[_format_path([*prefix, i]), None, other[i]] for i in range(common, len(other))]
+        changes += [[_format_path([*prefix, i]), base[i], None] for i in range(common, len(base))]
+        return changes
     if base != other:
         return [[_format_path(prefix), base, other]]
     return []
@@ -315,11 +321,22 @@ def describe_changes(changes: list[list[Any]]) -> str:
     """``model.activation: relu → tanh; train.batch_size: 128 → 64`` (or "baseline")."""
     if not changes:
         return "—"
-    return "; ".join(f"{path}: {_short(a)} → {_short(b)}" for path, a, b in changes)
+    return "; ".join(_describe_one(path, a, b) for path, a, b in changes)
+
+
+def _describe_one(path: str, before: Any, after: Any) -> str:
+    if before is None and after is not None:
+        return f"+{path} {_short(after)}"
+    if after is None and before is not None:
+        return f"−{path}"
+    return f"{path}: {_short(before)} → {_short(after)}"
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    if isinstance(value, dict):  # a block: its values, without the key noise of JSON
+        text = "{" + ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, False, 0, 0.0) or k == "filters") + "}"
+    else:
+        text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -353,7 +370,11 @@ def _describe_error(error: dict[str, Any], model_fields: dict[str, Any]) -> str:
     value = error.get("input")
     message = message.replace("Input should be", "must be").replace("Value error, ", "")
     if kind == "string_pattern_mismatch":
-        message = "allowed: letters, digits and . _ - (no spaces or slashes)"
+        message = (
+            "allowed: letters, digits and . _ - (no spaces or slashes)"
+            if "A-Za-z" in str(error.get("ctx", {}).get("pattern", ""))
+            else "allowed: one line of text without leading or trailing spaces"
+        )
     if kind.startswith("literal_error"):
         expected = error.get("ctx", {}).get("expected", "")
         message = f"allowed: {expected}"

@@ -105,6 +105,17 @@ def _train_and_measure(spec: RunSpec, result: RunResult, on_epoch: Optional[Epoc
 
     config = spec.config
     data = dataset_for(config)
+    result.dataset = {
+        "name": data.name,
+        "input_shape": list(data.input_shape),
+        "classes": data.num_classes,
+        "class_names": [str(c) for c in data.class_names],
+        "train": len(data.x_train),
+        "validation": len(data.x_val),
+        "test": len(data.x_test),
+        "fingerprint": data.info.get("fingerprint"),
+        "source": str(data.info.get("source", "")),
+    }
     _release_memory()
     keras.utils.set_random_seed(spec.seed)
 
@@ -133,6 +144,7 @@ def _train_and_measure(spec: RunSpec, result: RunResult, on_epoch: Optional[Epoc
         validation_data=validation,
         epochs=config.train.epochs,
         callbacks=[guard],
+        shuffle=False,  # the tf.data pipeline shuffles, seeded
         verbose=0,
     )
     train_seconds = time.perf_counter() - started

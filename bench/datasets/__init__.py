@@ -53,5 +53,19 @@ class Dataset:
 
 
 def load_dataset(config: "DatasetConfig") -> Dataset:
-    """Load and prepare the dataset a suite names."""
-    raise NotImplementedError  # filled in by bench.datasets loaders
+    """Load and prepare the dataset a suite names (raw files cached per process).
+
+    Raises :class:`bench.errors.DataUnavailableError` (one line: dataset, folders
+    searched, files expected) when the files are absent; nothing is downloaded.
+    """
+    from bench.datasets.prepare import prepare
+    from bench.datasets.registry import load_raw
+
+    return prepare(load_raw(config), config)
+
+
+def clear_cache() -> None:
+    """Forget the raw arrays cached by :func:`load_dataset` (tests, long-lived workers)."""
+    from bench.datasets.registry import clear_cache as _clear
+
+    _clear()

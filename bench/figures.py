@@ -1,0 +1,999 @@
+"""Report figures: seaborn/matplotlib PNGs drawn from the results tables (no TensorFlow).
+
+Every plotting function takes pandas DataFrames (or arrays) and an output path, writes one
+PNG, closes its figure and returns the path.  The inputs are:
+
+``runs``
+    one row per run: ``variant``, ``seed``, ``status`` ('ok', 'failed', 'diverged',
+    'budget', 'missing') and metric columns (``accuracy``, ``top5_accuracy``, ``loss``,
+    ``flops``, ``params``, ``train_seconds``, ``images_per_second``, ``latency_ms``; NaN
+    allowed, missing columns are treated as all-NaN).  Only ``status == 'ok'`` rows are
+    plotted; variants keep their order of first appearance (the baseline first).
+``history``
+    long table of per-epoch values: ``variant``, ``seed``, ``epoch``, ``name``, ``value``.
+
+Colours are fixed per variant for the whole report (:func:`variant_palette`): the baseline
+is always dark grey, the other variants take the colour-blind-safe seaborn palette in order.
+:func:`all_figures` draws every figure that has data and returns their titles and captions.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.lines import Line2D
+from matplotlib.ticker import EngFormatter, FuncFormatter
+
+__all__ = [
+    "DPI",
+    "accuracy_by_variant",
+    "accuracy_vs_cost",
+    "all_figures",
+    "confusion_matrix_plot",
+    "figure_data_uri",
+    "learning_curves",
+    "pareto_front",
+    "per_class_accuracy_plot",
+    "variant_order",
+    "variant_palette",
+]
+
+DPI = 110
+BASELINE_COLOR = "#3b3b3b"
+_WIDTH = 8.0  # inches; ~880 px at DPI 110, fits a laptop screen and the report column
+
+METRIC_LABELS = {
+    "accuracy": "Accuracy",
+    "top5_accuracy": "Top-5 accuracy",
+    "loss": "Loss",
+    "flops": "FLOPs per example (forward pass)",
+    "macs": "Multiply-adds per example",
+    "params": "Parameters",
+    "train_seconds": "Training time per run",
+    "images_per_second": "Throughput (images/s)",
+    "latency_ms": "Latency (ms)",
+}
+_FRACTION_METRICS = {"accuracy", "top5_accuracy", "val_accuracy"}
+_LOWER_IS_BETTER = {"loss", "val_loss", "latency_ms", "train_seconds", "flops", "params"}
+
+
+# -- helpers ---------------------------------------------------------------------------
+def variant_order(*frames: pd.DataFrame | None) -> list[str]:
+    """Variant names in order of first appearance over the given frames."""
+    order: list[str] = []
+    seen: set[str] = set()
+    for frame in frames:
+        if frame is None or "variant" not in getattr(frame, "columns", ()):
+            continue
+        for name in frame["variant"].tolist():
+            key = str(name)
+            if key not in seen:
+                seen.add(key)
+                order.append(key)
+    return order
+
+
+def variant_palette(variants: Sequence[str], baseline: str | None = None) -> dict[str, Any]:
+    """A fixed colour per variant: the baseline dark grey, the rest colour-blind safe."""
+    others = [v for v in variants if v != baseline]
+    if len(others) <= 10:
+        colours = sns.color_palette("colorblind", 10)
+    else:
+        colours = sns.color_palette("husl", len(others))
+    palette: dict[str, Any] = {v: colours[i % len(colours)] for i, v in enumerate(others)}
+    if baseline is not None:
+        palette[baseline] = BASELINE_COLOR
+    return palette
+
+
+def _ok(runs: pd.DataFrame) -> pd.DataFrame:
+    if runs is None or len(runs) == 0 or "variant" not in runs.columns:
+        return pd.DataFrame(columns=["variant", "seed", "status"])
+    frame = runs
+    if "status" in frame.columns:
+        frame = frame[frame["status"].astype(str) == "ok"]
+    frame = frame.copy()
+    frame["variant"] = frame["variant"].astype(str)
+    return frame
+
+
+def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    return pd.to_numeric(frame[column], errors="coerce").astype(float)
+
+
+def _t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and the two-sided t confidence interval; NaN bounds with fewer than 2 values."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(values.mean())
+    if values.size < 2:
+        return mean, math.nan, math.nan
+    from scipy import stats
+
+    sem = float(values.std(ddof=1)) / math.sqrt(values.size)
+    half = float(stats.t.ppf(0.5 + level / 2, values.size - 1)) * sem
+    return mean, mean - half, mean + half
+
+
+def _summary(ok: pd.DataFrame, metric: str, order: Sequence[str]) -> pd.DataFrame:
+    """Per variant (in ``order``): n, mean, CI bounds of ``metric`` over the ok seeds."""
+    values = _numeric(ok, metric)
+    rows = []
+    for name in order:
+        sample = values[ok["variant"] == name].to_numpy()
+        sample = sample[np.isfinite(sample)]
+        mean, low, high = _t_interval(sample)
+        if metric in _FRACTION_METRICS and np.isfinite(low):  # a proportion stays in [0, 1]
+            low, high = max(low, 0.0), min(high, 1.0)
+        rows.append(
+            {"variant": name, "n": int(sample.size), "mean": mean, "low": low, "high": high}
+        )
+    frame = pd.DataFrame(rows, columns=["variant", "n", "mean", "low", "high"])
+    return frame.astype({"n": int, "mean": float, "low": float, "high": float})
+
+
+def _is_fraction(metric: str, values: Iterable[float]) -> bool:
+    if metric not in _FRACTION_METRICS and not metric.endswith("accuracy"):
+        return False
+    finite = [v for v in values if v is not None and np.isfinite(v)]
+    return bool(finite) and min(finite) >= 0.0 and max(finite) <= 1.0
+
+
+def _percent_formatter(decimals: int) -> FuncFormatter:
+    return FuncFormatter(lambda v, _pos: f"{v * 100:.{decimals}f}%")
+
+
+def _finish(fig: plt.Figure, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fig.savefig(path, dpi=DPI, bbox_inches="tight", facecolor="white")
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _empty_figure(path: str | Path, message: str, title: str = "") -> Path:
+    fig, ax = plt.subplots(figsize=(_WIDTH * 0.6, 1.6))
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, color="#555555")
+    if title:
+        ax.set_title(title, fontsize=12, loc="left")
+    return _finish(fig, path)
+
+
+def _style() -> dict[str, Any]:
+    return {
+        "axes.grid": True,
+        "grid.color": "#e3e3e3",
+        "grid.linewidth": 0.8,
+        "axes.edgecolor": "#bbbbbb",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "font.size": 10,
+        "axes.titlesize": 12,
+        "axes.titleweight": "bold",
+        "axes.labelsize": 10,
+        "legend.fontsize": 9,
+        "legend.frameon": False,
+    }
+
+
+def _label(name: str, limit: int = 38) -> str:
+    """Axis labels of long variant names are shortened in the middle (full names in tables)."""
+    return name if len(name) <= limit else name[: limit - 12] + "…" + name[-11:]
+
+
+# -- figures ---------------------------------------------------------------------------
+def accuracy_by_variant(
+    runs: pd.DataFrame,
+    path: str | Path,
+    metric: str = "accuracy",
+    baseline: str | None = None,
+    *,
+    order: Sequence[str] | None = None,
+    palette: Mapping[str, Any] | None = None,
+    title: str | None = None,
+) -> Path:
+    """Per variant: mean with a 95% t-interval, every seed as a dot, the baseline mean dashed.
+
+    Variants are rows (names on the y axis, readable however long) in their given order;
+    a variant without a successful run keeps its row, marked "no successful runs".
+    """
+    order = list(order) if order is not None else variant_order(runs)
+    if baseline is None and order:
+        baseline = order[0]
+    palette = dict(palette) if palette is not None else variant_palette(order, baseline)
+    ok = _ok(runs)
+    label = METRIC_LABELS.get(metric, metric.replace("_", " "))
+    title = title if title is not None else f"{label} by variant"
+    if not order:
+        return _empty_figure(path, "no runs", title)
+    summary = _summary(ok, metric, order)
+    values = _numeric(ok, metric)
+    fraction = _is_fraction(metric, values.dropna().tolist())
+
+    with plt.rc_context(_style()):
+        height = max(2.2, 0.42 * len(order) + 1.3)
+        fig, ax = plt.subplots(figsize=(_WIDTH, height))
+        ys = np.arange(len(order))
+        base_row = summary[summary["variant"] == baseline]
+        if len(base_row) and np.isfinite(base_row["mean"].iloc[0]):
+            base_mean = float(base_row["mean"].iloc[0])
+            if np.isfinite(base_row["low"].iloc[0]):
+                ax.axvspan(
+                    base_row["low"].iloc[0],
+                    base_row["high"].iloc[0],
+                    color=BASELINE_COLOR,
+                    alpha=0.07,
+                    lw=0,
+                    zorder=0,
+                )
+            ax.axvline(
+                base_mean,
+                color=BASELINE_COLOR,
+                ls="--",
+                lw=1.2,
+                zorder=1,
+                label="baseline mean"
+                if baseline.lower() == "baseline"
+                else f"baseline mean ({_label(baseline, 24)})",
+            )
+        for y, row in zip(ys, summary.itertuples(index=False)):
+            colour = palette.get(row.variant, BASELINE_COLOR)
+            seeds = values[ok["variant"] == row.variant].dropna().to_numpy()
+            if seeds.size:
+                jitter = np.linspace(-0.14, 0.14, seeds.size) if seeds.size > 1 else np.zeros(1)
+                ax.scatter(
+                    seeds,
+                    y + 0.22 + jitter * 0.5,
+                    s=16,
+                    color=colour,
+                    alpha=0.55,
+                    edgecolor="none",
+                    zorder=2,
+                )
+            if not np.isfinite(row.mean):
+                ax.text(
+                    0.01,
+                    y,
+                    "no successful runs" if row.n == 0 else "no data",
+                    transform=ax.get_yaxis_transform(),
+                    va="center",
+                    fontsize=9,
+                    color="#a33",
+                    style="italic",
+                )
+                continue
+            if np.isfinite(row.low):
+                ax.errorbar(
+                    row.mean,
+                    y,
+                    xerr=[[row.mean - row.low], [row.high - row.mean]],
+                    fmt="none",
+                    ecolor=colour,
+                    elinewidth=2.2,
+                    capsize=4,
+                    zorder=3,
+                )
+            is_base = row.variant == baseline
+            ax.scatter(
+                [row.mean],
+                [y],
+                s=70 if is_base else 55,
+                marker="D" if is_base else "o",
+                color=colour,
+                edgecolor="white",
+                linewidth=0.8,
+                zorder=4,
+            )
+        ax.set_yticks(ys)
+        ax.set_yticklabels([_label(v) for v in order])
+        for tick, name in zip(ax.get_yticklabels(), order):
+            if name == baseline:
+                tick.set_fontweight("bold")
+        ax.set_ylim(len(order) - 0.5, -0.6)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel(label + ("  (lower is better)" if metric in _LOWER_IS_BETTER else ""))
+        if fraction:
+            finite = pd.concat([values.dropna(), summary["low"].dropna(), summary["high"].dropna()])
+            span = float(finite.max() - finite.min()) if len(finite) else 0.0
+            ax.xaxis.set_major_formatter(
+                _percent_formatter(0 if span > 0.2 else 1 if span > 0.02 else 2)
+            )
+        ax.set_title(title, loc="left")
+        handles = [
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="-",
+                color="#666666",
+                lw=2.2,
+                markersize=6,
+                label="mean ± 95% CI",
+            ),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="none",
+                color="#666666",
+                alpha=0.55,
+                markersize=4,
+                label="single seeds",
+            ),
+        ]
+        if ax.get_legend_handles_labels()[0]:
+            handles += ax.get_legend_handles_labels()[0]
+        ax.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(0, -0.12 - 0.6 / height), ncol=3
+        )
+        return _finish(fig, path)
+
+
+def learning_curves(
+    history: pd.DataFrame,
+    path: str | Path,
+    *,
+    order: Sequence[str] | None = None,
+    palette: Mapping[str, Any] | None = None,
+    baseline: str | None = None,
+) -> Path:
+    """Accuracy (left) and loss (right) per epoch: validation solid, training dashed.
+
+    One line per variant, the mean over seeds, with a band from the lowest to the highest
+    seed.  Short histories (a single epoch included) are drawn with markers.
+    """
+    needed = {"variant", "epoch", "name", "value"}
+    if history is None or len(history) == 0 or not needed <= set(history.columns):
+        return _empty_figure(path, "no training history", "Learning curves")
+    frame = history.copy()
+    frame["variant"] = frame["variant"].astype(str)
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+    frame["epoch"] = pd.to_numeric(frame["epoch"], errors="coerce")
+    frame = frame[np.isfinite(frame["value"]) & np.isfinite(frame["epoch"])]
+    order = list(order) if order is not None else variant_order(frame)
+    order = [v for v in order if v in set(frame["variant"])] + [
+        v for v in variant_order(frame) if v not in set(order)
+    ]
+    if baseline is None and order:
+        baseline = order[0]
+    palette = dict(palette) if palette is not None else variant_palette(order, baseline)
+
+    panels = [
+        ("Accuracy", ("val_accuracy", "accuracy")),
+        ("Loss", ("val_loss", "loss")),
+    ]
+    panels = [(t, names) for t, names in panels if frame["name"].isin(names).any()]
+    if not panels or frame.empty:
+        return _empty_figure(path, "no accuracy or loss history", "Learning curves")
+
+    n_epochs = frame["epoch"].nunique()
+    dodge = min(0.12, 0.8 / max(1, len(order)))
+    markers = n_epochs <= 15
+    with plt.rc_context(_style()):
+        fig, axes = plt.subplots(
+            1, len(panels), figsize=(_WIDTH + 1.5 * (len(panels) - 1), 3.8), squeeze=False
+        )
+        for ax, (panel, (val_name, train_name)) in zip(axes[0], panels):
+            for name, style in ((train_name, "--"), (val_name, "-")):
+                part = frame[frame["name"] == name]
+                if part.empty:
+                    continue
+                for index, variant in enumerate(order):
+                    data = part[part["variant"] == variant]
+                    if data.empty:
+                        continue
+                    stats = data.groupby("epoch")["value"].agg(["mean", "min", "max"]).sort_index()
+                    if n_epochs == 1:  # side by side, or every variant hides the others
+                        stats.index = stats.index + dodge * (index - (len(order) - 1) / 2)
+                    colour = palette.get(variant, BASELINE_COLOR)
+                    ax.plot(
+                        stats.index,
+                        stats["mean"],
+                        ls=style,
+                        color=colour,
+                        lw=2.0 if style == "-" else 1.3,
+                        alpha=1.0 if style == "-" else 0.8,
+                        marker="o" if markers else None,
+                        markersize=4 if style == "-" else 3,
+                    )
+                    if len(stats) > 1 and (stats["max"] > stats["min"]).any():
+                        ax.fill_between(
+                            stats.index,
+                            stats["min"],
+                            stats["max"],
+                            color=colour,
+                            alpha=0.12 if style == "-" else 0.06,
+                            lw=0,
+                        )
+                    elif len(stats) == 1 and stats["max"].iloc[0] > stats["min"].iloc[0]:
+                        ax.vlines(stats.index, stats["min"], stats["max"], color=colour, alpha=0.4)
+            epochs = sorted(frame["epoch"].unique())
+            if len(epochs) <= 12:
+                ax.set_xticks(epochs)
+            if len(epochs) == 1:
+                ax.set_xlim(epochs[0] - 0.6, epochs[0] + 0.6)
+            ax.set_xlabel("epoch")
+            ax.set_title(panel, loc="left")
+            if panel == "Accuracy":
+                vals = frame[frame["name"].isin((val_name, train_name))]["value"]
+                if len(vals) and vals.min() >= 0 and vals.max() <= 1:
+                    span = float(vals.max() - vals.min())
+                    ax.yaxis.set_major_formatter(_percent_formatter(0 if span > 0.2 else 1))
+            else:
+                vals = frame[frame["name"].isin((val_name, train_name))]["value"]
+                if len(vals) and vals.min() > 0 and vals.max() / vals.min() > 30:
+                    ax.set_yscale("log")
+        handles = [
+            Line2D(
+                [],
+                [],
+                color=palette.get(v, BASELINE_COLOR),
+                lw=2.2,
+                label=_label(v, 30) + (" (baseline)" if v == baseline and v != "baseline" else ""),
+            )
+            for v in order
+        ]
+        handles += [
+            Line2D([], [], color="#666666", ls="-", lw=2, label="validation"),
+            Line2D([], [], color="#666666", ls="--", lw=1.3, label="training"),
+        ]
+        fig.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=min(4, len(handles)),
+            frameon=False,
+        )
+        fig.tight_layout()
+        return _finish(fig, path)
+
+
+_COST_TITLES = {
+    "flops": "FLOPs",
+    "macs": "multiply-adds",
+    "params": "parameters",
+    "train_seconds": "training time",
+    "latency_ms": "latency",
+}
+
+
+def _place_labels(ax: plt.Axes, table: pd.DataFrame, baseline: str | None) -> None:
+    """Name each point to its right, nudging labels apart vertically where they would overlap.
+
+    Variants often share a cost (same FLOPs), so labels are spread in display space: points
+    whose labels would collide (close in x) get labels at least one line apart, joined to
+    their point by a thin leader line when moved.
+    """
+    ax.figure.canvas.draw()  # fixes the limits so display coordinates are final
+    to_display = ax.transData.transform
+    pts = [(str(name), *to_display((row["x"], row["y"]))) for name, row in table.iterrows()]
+    line = 9 / 72 * ax.figure.dpi * 1.25  # one 9-pt text line, in display pixels
+    char = 9 / 72 * ax.figure.dpi * 0.6  # mean character width of a 9-pt label
+    offset = 14.0  # label start, pixels right of its point
+    placed: list[tuple[float, float, float]] = []  # (left, right, y) of labels, display pixels
+    positions: dict[str, float] = {}
+    for name, px, py in sorted(pts, key=lambda p: (-p[2], p[1])):  # top to bottom
+        left, right = px + offset - 4, px + offset + char * len(_label(name, 26)) + 4
+        y = py
+        for _ in range(len(pts) + 1):
+            clash = [
+                ly
+                for l_left, l_right, ly in placed
+                if left < l_right and l_left < right and abs(ly - y) < line
+            ]
+            if not clash:
+                break
+            y = min(clash) - line
+        placed.append((left, right, y))
+        positions[name] = y
+    for name, px, py in pts:
+        y_pix = positions[name]
+        moved = abs(y_pix - py) > 1
+        row = table.loc[name]
+        ax.annotate(
+            _label(name, 26),
+            (row["x"], row["y"]),
+            xytext=(offset, y_pix - py),
+            textcoords="offset pixels",
+            fontsize=9,
+            va="center",
+            fontweight="bold" if name == baseline else "normal",
+            color="#222222",
+            zorder=5,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+            arrowprops={
+                "arrowstyle": "-",
+                "color": "#aaaaaa",
+                "lw": 0.7,
+                "shrinkA": 0,
+                "shrinkB": 5,
+            }
+            if moved
+            else None,
+        )
+
+
+def pareto_front(points: pd.DataFrame, x: str = "x", y: str = "y") -> set[str]:
+    """Names (index) of the non-dominated rows: lower ``x`` and higher ``y`` are better."""
+    data = points[[x, y]].astype(float).dropna()
+    front: set[str] = set()
+    for name, row in data.iterrows():
+        dominated = (
+            (data[x] <= row[x]) & (data[y] >= row[y]) & ((data[x] < row[x]) | (data[y] > row[y]))
+        ).any()
+        if not dominated:
+            front.add(str(name))
+    return front
+
+
+def accuracy_vs_cost(
+    runs: pd.DataFrame,
+    path: str | Path,
+    x: str = "flops",
+    pareto: set[str] | None = None,
+    *,
+    metric: str = "accuracy",
+    baseline: str | None = None,
+    order: Sequence[str] | None = None,
+    palette: Mapping[str, Any] | None = None,
+) -> Path:
+    """Mean accuracy (95% t-interval over seeds) against the mean cost ``x``, per variant.
+
+    Points carry the variant names; Pareto variants (no other variant is both cheaper and
+    more accurate) are filled and ringed and joined by a step line, the others hollow.
+    The x axis is logarithmic when the costs span more than a factor of 10.
+    """
+    order = list(order) if order is not None else variant_order(runs)
+    if baseline is None and order:
+        baseline = order[0]
+    palette = dict(palette) if palette is not None else variant_palette(order, baseline)
+    ok = _ok(runs)
+    x_label = METRIC_LABELS.get(x, x.replace("_", " "))
+    y_label = METRIC_LABELS.get(metric, metric)
+    title = f"{y_label} vs " + _COST_TITLES.get(x, x.replace("_", " "))
+    acc = _summary(ok, metric, order).set_index("variant")
+    cost = _summary(ok, x, order).set_index("variant")
+    table = pd.DataFrame(
+        {"x": cost["mean"], "y": acc["mean"], "low": acc["low"], "high": acc["high"], "n": acc["n"]}
+    )
+    table = table[np.isfinite(table["x"]) & np.isfinite(table["y"])]
+    if table.empty:
+        return _empty_figure(path, f"no successful runs with {x} and {metric}", title)
+    if pareto is None:
+        pareto = pareto_front(table) if len(table) else set()
+    pareto = {str(p) for p in pareto}
+    fraction = _is_fraction(metric, table["y"].tolist())
+
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(_WIDTH, 5.0), dpi=DPI)
+        xs = table["x"].to_numpy()
+        log_x = bool(xs.min() > 0 and xs.max() / xs.min() > 10)
+        if log_x:
+            ax.set_xscale("log")
+        front = table[table.index.isin(pareto)].sort_values("x")
+        if len(front) > 1:
+            ax.plot(
+                front["x"],
+                front["y"],
+                drawstyle="steps-post",
+                color="#999999",
+                lw=1.2,
+                ls="-",
+                zorder=1,
+            )
+        for name, row in table.iterrows():
+            colour = palette.get(name, BASELINE_COLOR)
+            if np.isfinite(row["low"]):
+                ax.errorbar(
+                    row["x"],
+                    row["y"],
+                    yerr=[[row["y"] - row["low"]], [row["high"] - row["y"]]],
+                    fmt="none",
+                    ecolor=colour,
+                    elinewidth=1.5,
+                    capsize=3,
+                    alpha=0.8,
+                    zorder=2,
+                )
+            on_front = name in pareto
+            if on_front:
+                ax.scatter(
+                    [row["x"]],
+                    [row["y"]],
+                    s=170,
+                    facecolor="none",
+                    edgecolor="#222222",
+                    linewidth=1.3,
+                    zorder=3,
+                )
+            ax.scatter(
+                [row["x"]],
+                [row["y"]],
+                s=60,
+                marker="D" if name == baseline else "o",
+                facecolor=colour if on_front else "white",
+                edgecolor=colour,
+                linewidth=2.0,
+                zorder=4,
+            )
+        ax.margins(x=0.12, y=0.15)
+        _place_labels(ax, table, baseline)
+        if x in ("flops", "macs", "params"):
+            ax.xaxis.set_major_formatter(EngFormatter(sep=" "))
+        elif x == "train_seconds":
+            ax.xaxis.set_major_formatter(EngFormatter(unit="s", sep=" "))
+        ax.set_xlabel(x_label + ("  (log scale)" if log_x else ""))
+        ax.set_ylabel(y_label)
+        if fraction:
+            span = float(
+                np.nanmax(table[["y", "high"]].to_numpy())
+                - np.nanmin(table[["y", "low"]].to_numpy())
+            )
+            ax.yaxis.set_major_formatter(
+                _percent_formatter(0 if span > 0.2 else 1 if span > 0.02 else 2)
+            )
+        ax.set_title(title, loc="left")
+        handles = [
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="none",
+                markerfacecolor="#777777",
+                markeredgecolor="#222222",
+                markersize=8,
+                label="Pareto (not beaten on both axes)",
+            ),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="none",
+                markerfacecolor="white",
+                markeredgecolor="#777777",
+                markeredgewidth=2,
+                markersize=7,
+                label="dominated",
+            ),
+            Line2D([], [], color="#777777", lw=1.5, label="95% CI over seeds"),
+        ]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.13), ncol=3)
+        return _finish(fig, path)
+
+
+def confusion_matrix_plot(
+    matrix: np.ndarray, class_names: Sequence[str], path: str | Path, title: str = ""
+) -> Path:
+    """Row-normalised confusion matrix (rows: true class), annotated up to 12 classes."""
+    counts = np.asarray(matrix, dtype=float)
+    if counts.ndim != 2 or counts.shape[0] == 0 or counts.shape[0] != counts.shape[1]:
+        return _empty_figure(path, "no confusion matrix", title)
+    sums = counts.sum(axis=1, keepdims=True)
+    normalised = np.divide(counts, sums, out=np.zeros_like(counts), where=sums > 0)
+    n = counts.shape[0]
+    names = (
+        [str(c) for c in class_names]
+        if class_names is not None and len(class_names) == n
+        else [str(i) for i in range(n)]
+    )
+    annotate = n <= 12
+    size = min(11.0, max(4.2, 0.55 * n + 2.0))
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(size + 1.0, size))
+        sns.heatmap(
+            normalised,
+            ax=ax,
+            vmin=0.0,
+            vmax=1.0,
+            cmap="Blues",
+            square=True,
+            annot=annotate,
+            fmt=".2f",
+            annot_kws={"fontsize": 8 if n > 8 else 9},
+            linewidths=0.4 if n <= 30 else 0,
+            linecolor="white",
+            xticklabels=[_label(c, 16) for c in names] if n <= 50 else False,
+            yticklabels=[_label(c, 16) for c in names] if n <= 50 else False,
+            cbar_kws={"label": "fraction of the true class", "shrink": 0.8},
+        )
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+        if n <= 50:
+            long = max((len(c) for c in names), default=0) > 3 or n > 12
+            ax.set_xticklabels(
+                ax.get_xticklabels(), rotation=45 if long else 0, ha="right" if long else "center"
+            )
+            ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
+        ax.grid(False)
+        ax.set_title(title or "Confusion matrix (row-normalised)", loc="left")
+        return _finish(fig, path)
+
+
+def per_class_accuracy_plot(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Heatmap of per-class accuracy: variants (rows, given order) × classes (columns)."""
+    needed = {"variant", "class_name", "accuracy"}
+    if frame is None or len(frame) == 0 or not needed <= set(frame.columns):
+        return _empty_figure(path, "no per-class results", "Per-class accuracy")
+    data = frame.copy()
+    data["variant"] = data["variant"].astype(str)
+    data["class_name"] = data["class_name"].astype(str)
+    data["accuracy"] = pd.to_numeric(data["accuracy"], errors="coerce")
+    rows = variant_order(data)
+    cols = list(dict.fromkeys(data["class_name"].tolist()))
+    table = data.pivot_table(
+        index="variant", columns="class_name", values="accuracy", aggfunc="mean", dropna=False
+    ).reindex(index=rows, columns=cols)
+    finite = table.to_numpy()[np.isfinite(table.to_numpy())]
+    fraction = finite.size > 0 and finite.min() >= 0 and finite.max() <= 1
+    annotate = len(cols) <= 12 and len(rows) <= 30
+    width = min(16.0, max(5.5, 0.62 * len(cols) + 3.5))
+    height = max(2.2, 0.42 * len(rows) + 1.6)
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(width, height))
+        sns.heatmap(
+            table * (100 if fraction else 1),
+            ax=ax,
+            cmap="viridis",
+            vmin=None,
+            vmax=100 if fraction and finite.max() > 0.9 else None,
+            annot=annotate,
+            fmt=".1f" if fraction else ".3g",
+            annot_kws={"fontsize": 8},
+            linewidths=0.4,
+            linecolor="white",
+            xticklabels=[_label(c, 16) for c in cols],
+            yticklabels=[_label(r) for r in rows],
+            cbar_kws={"label": "accuracy (%)" if fraction else "accuracy"},
+        )
+        long = max((len(c) for c in cols), default=0) > 3 or len(cols) > 12
+        ax.set_xticklabels(
+            ax.get_xticklabels(), rotation=45 if long else 0, ha="right" if long else "center"
+        )
+        ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
+        ax.set_xlabel("class")
+        ax.set_ylabel("")
+        ax.grid(False)
+        ax.set_title("Per-class accuracy (mean over seeds)", loc="left")
+        return _finish(fig, path)
+
+
+# -- all figures of a report -----------------------------------------------------------
+def _confusion_items(confusion: Any) -> list[dict[str, Any]]:
+    """Normalise the accepted ``confusion`` shapes to [{matrix, class_names, title, variant}].
+
+    Accepted: one dict ``{"matrix", "class_names", "title"?, "variant"?}``; a list of such
+    dicts; or a mapping ``variant -> {"matrix", "class_names"}`` or ``variant -> (matrix,
+    class_names)``.
+    """
+    if confusion is None:
+        return []
+    if isinstance(confusion, Mapping) and "matrix" in confusion:
+        return [dict(confusion)]
+    items: list[dict[str, Any]] = []
+    if isinstance(confusion, Mapping):
+        for variant, value in confusion.items():
+            if isinstance(value, Mapping):
+                item = dict(value)
+            else:
+                matrix, names = value
+                item = {"matrix": matrix, "class_names": names}
+            item.setdefault("variant", str(variant))
+            items.append(item)
+        return items
+    return [dict(item) for item in confusion]
+
+
+def _slug(text: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+    while "--" in cleaned:
+        cleaned = cleaned.replace("--", "-")
+    return cleaned[:40] or "figure"
+
+
+def _attach_variants(history: pd.DataFrame, runs: pd.DataFrame | None) -> pd.DataFrame:
+    """A store history (``run_key``) gets ``variant``/``seed`` from the runs' ``key``."""
+    if "variant" in history.columns or "run_key" not in history.columns:
+        return history
+    if runs is None or not {"key", "variant", "seed"} <= set(runs.columns):
+        return history
+    keys = runs[["key", "variant", "seed"]].rename(columns={"key": "run_key"})
+    return history.merge(keys, on="run_key", how="inner")
+
+
+def all_figures(
+    runs: pd.DataFrame,
+    history: pd.DataFrame | None,
+    out_dir: str | Path,
+    baseline: str | None = None,
+    confusion: Any = None,
+    per_class: pd.DataFrame | None = None,
+) -> list[dict[str, str]]:
+    """Draw every figure that has data into ``out_dir/figures``.
+
+    Returns ``[{"id", "title", "caption", "file"}]`` with ``file`` relative to ``out_dir``.
+    History is limited to the successful runs (when ``runs`` says which they are).
+    """
+    out_dir = Path(out_dir)
+    fig_dir = out_dir / "figures"
+    runs = runs if runs is not None else pd.DataFrame(columns=["variant", "seed", "status"])
+    order = variant_order(runs)
+    if history is not None and len(history):
+        history = _attach_variants(history, runs)
+        for name in variant_order(history):
+            if name not in order:
+                order.append(name)
+    if baseline is None and order:
+        baseline = order[0]
+    palette = variant_palette(order, baseline)
+    ok = _ok(runs)
+    figures: list[dict[str, str]] = []
+
+    def add(fig_id: str, title: str, caption: str, file_name: str) -> None:
+        figures.append(
+            {"id": fig_id, "title": title, "caption": caption, "file": f"figures/{file_name}"}
+        )
+
+    def seeds_note(metric: str) -> str:
+        counts = _summary(ok, metric, order)
+        with_ok = set(ok["variant"])
+        single = [r.variant for r in counts.itertuples() if r.n == 1]
+        failed = [r.variant for r in counts.itertuples() if r.n == 0 and r.variant not in with_ok]
+        no_value = [r.variant for r in counts.itertuples() if r.n == 0 and r.variant in with_ok]
+        notes = []
+        if single:
+            notes.append("no interval for " + ", ".join(single) + " (a single seed)")
+        if failed:
+            notes.append("no successful runs: " + ", ".join(failed))
+        if no_value:
+            notes.append("not measured: " + ", ".join(no_value))
+        text = "; ".join(notes)
+        return (" " + text[:1].upper() + text[1:] + ".") if notes else ""
+
+    for metric, fig_id, title in (
+        ("accuracy", "accuracy", "Accuracy by variant"),
+        ("top5_accuracy", "top5", "Top-5 accuracy by variant"),
+    ):
+        values = _numeric(ok, metric).dropna()
+        if values.empty or (metric == "top5_accuracy" and values.min() >= 0.999):
+            continue
+        accuracy_by_variant(
+            runs,
+            fig_dir / f"{fig_id}.png",
+            metric=metric,
+            baseline=baseline,
+            order=order,
+            palette=palette,
+            title=title,
+        )
+        add(
+            fig_id,
+            title,
+            f"{METRIC_LABELS[metric]} of each variant (rows). Large marker: mean over seeds; "
+            "whiskers: 95% t confidence interval of the mean (clipped to 0–100%); "
+            "small dots: single seeds; "
+            "dashed line and shaded band: the baseline's mean and its interval."
+            + seeds_note(metric),
+            f"{fig_id}.png",
+        )
+
+    if (
+        history is not None
+        and len(history)
+        and {"variant", "epoch", "name", "value"} <= set(history.columns)
+    ):
+        curves = history
+        if "seed" in curves.columns and len(ok) and "seed" in ok.columns:
+            pairs = set(zip(ok["variant"].astype(str), ok["seed"].tolist()))
+            mask = [(str(v), s) in pairs for v, s in zip(curves["variant"], curves["seed"])]
+            curves = curves[mask]
+        elif "status" in runs.columns and not len(ok):
+            curves = curves.iloc[0:0]
+        names = set(curves["name"]) & {"accuracy", "val_accuracy", "loss", "val_loss"}
+        finite = (
+            pd.to_numeric(curves["value"], errors="coerce").notna().any() if len(curves) else False
+        )
+        if names and finite:
+            learning_curves(
+                curves,
+                fig_dir / "learning_curves.png",
+                order=order,
+                palette=palette,
+                baseline=baseline,
+            )
+            add(
+                "learning_curves",
+                "Learning curves",
+                "Accuracy (left) and loss (right) after each epoch. Solid: validation; dashed: "
+                "training. Lines: mean over seeds; bands: range from the lowest to the highest "
+                "seed. Successful runs only.",
+                "learning_curves.png",
+            )
+
+    for x, fig_id, title, what in (
+        ("flops", "accuracy_vs_flops", "Accuracy vs FLOPs", "forward FLOPs per example"),
+        ("train_seconds", "accuracy_vs_time", "Accuracy vs training time", "training time per run"),
+    ):
+        acc = _summary(ok, "accuracy", order)
+        cost = _summary(ok, x, order)
+        usable = np.isfinite(acc["mean"].to_numpy()) & np.isfinite(cost["mean"].to_numpy())
+        if not usable.any():
+            continue
+        accuracy_vs_cost(
+            runs, fig_dir / f"{fig_id}.png", x=x, baseline=baseline, order=order, palette=palette
+        )
+        missing = [v for v, ok_ in zip(order, usable) if not ok_]
+        add(
+            fig_id,
+            title,
+            "Mean accuracy over seeds (whiskers: 95% t confidence interval, within 0–100%) "
+            f"against the mean {what}. Filled, ringed points joined by the step line are Pareto-optimal: no other "
+            "variant is both cheaper and more accurate; hollow points are dominated."
+            + (" Not shown (no data): " + ", ".join(missing) + "." if missing else ""),
+            f"{fig_id}.png",
+        )
+
+    if (
+        per_class is not None
+        and len(per_class)
+        and {"variant", "class_name", "accuracy"} <= set(per_class.columns)
+    ) and pd.to_numeric(per_class["accuracy"], errors="coerce").notna().any():
+        per_class_accuracy_plot(per_class, fig_dir / "per_class_accuracy.png")
+        add(
+            "per_class_accuracy",
+            "Per-class accuracy",
+            "Accuracy on each class (columns) for each variant (rows), mean over seeds, "
+            "in percent.",
+            "per_class_accuracy.png",
+        )
+
+    for index, item in enumerate(_confusion_items(confusion)):
+        matrix = item.get("matrix")
+        if matrix is None or np.asarray(matrix).size == 0:
+            continue
+        variant = item.get("variant")
+        title = item.get("title") or (
+            f"Confusion matrix: {variant}" if variant else "Confusion matrix"
+        )
+        file_name = f"confusion_{_slug(str(variant)) if variant else index}_{index}.png"
+        confusion_matrix_plot(
+            np.asarray(matrix),
+            list(item.get("class_names") or []),
+            fig_dir / file_name,
+            title=title,
+        )
+        add(
+            f"confusion_{index}",
+            title,
+            "Confusion matrix"
+            + (f" for {variant}" if variant else "")
+            + (f" ({item['caption']})" if item.get("caption") else "")
+            + ", row-normalised: each row (true class) shows the fraction of its examples "
+            "predicted as each class; the diagonal is per-class recall.",
+            file_name,
+        )
+    return figures
+
+
+def figure_data_uri(path: str | Path) -> str:
+    """A PNG file as a ``data:image/png;base64,…`` URI, for a self-contained HTML report."""
+    data = Path(path).read_bytes()
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")

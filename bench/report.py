@@ -1,0 +1,461 @@
+"""Render a suite's results store into report.md and report.html.
+
+This module gathers: it reads the store, asks :mod:`bench.analysis` for every
+number and verdict, asks :mod:`bench.figures` for the plots, and hands one
+context dict to the Jinja2 templates, which only present.  It never imports
+TensorFlow, so a report renders in about a second.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+import yaml
+from tabulate import tabulate
+
+import bench
+from bench import analysis
+from bench.errors import BenchError
+from bench.store import ResultStore
+from bench.suite import describe_changes
+
+CONVENTION = (
+    "FLOPs = 2 × multiply-adds of convolutions and dense layers, for one forward pass of one "
+    "example at the suite's input size; bias, batch-norm, activations and pooling are not counted. "
+    "Training FLOPs ≈ 3 × forward × images seen."
+)
+RESULT_METRICS = (
+    "accuracy", "top5_accuracy", "loss", "flops", "macs", "params",
+    "train_seconds", "images_per_second", "latency_ms",
+)
+
+
+def render_report(
+    store_path: str | Path,
+    out_dir: Optional[str | Path] = None,
+    templates: Optional[str | Path] = None,
+    suite_name: Optional[str] = None,
+) -> list[Path]:
+    """Write report.md, report.html and figures/ for one suite; return the report paths."""
+    from bench.formatting import template_environment
+
+    store_path = Path(store_path)
+    out = Path(out_dir) if out_dir else store_path.parent
+    try:
+        environment = template_environment(templates)
+    except FileNotFoundError as exc:
+        raise BenchError(f"--templates: {exc}") from None
+    with ResultStore(store_path, create=False) as store:
+        context = build_context(store, out, suite_name)
+    written = []
+    for template_name, file_name in (("report.md.j2", "report.md"), ("report.html.j2", "report.html")):
+        try:
+            template = environment.get_template(template_name)
+        except Exception as exc:  # a user's template folder may lack or break a file
+            raise BenchError(f"template {template_name}: {exc}") from None
+        target = out / file_name
+        target.write_text(template.render(**context), encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def build_context(store: ResultStore, out_dir: Path, suite_name: Optional[str] = None) -> dict[str, Any]:
+    """Everything the templates show, computed from the store."""
+    definition = store.suite_definition(suite_name)
+    runs = store.runs_frame(definition["name"])
+    for metric in RESULT_METRICS:
+        if metric not in runs.columns:
+            runs[metric] = np.nan
+    variants_info = {v["name"]: v for v in definition["variants"]}
+    baseline = definition.get("baseline", "base")
+    changes = {name: describe_changes(v["changes"]) for name, v in variants_info.items()}
+    ok = runs[runs["status"] == "ok"]
+    dataset = _dataset_info(runs, definition)
+    predictions = {key: _pair(store.predictions(key)) for key in ok["key"].unique()}
+    predictions = {k: v for k, v in predictions.items() if v is not None}
+
+    summary = analysis.summarize(runs, [m for m in RESULT_METRICS if m in runs.columns])
+    means = analysis.summary_wide(summary, "mean")
+    stds = analysis.summary_wide(summary, "std")
+    pareto = _pareto(summary)
+    comparisons = _comparisons(runs, definition, predictions)
+    claims = _claims(runs, comparisons, definition)
+    lang = definition.get("lang", "en")
+    sentences = (
+        analysis.conclusion_sentences(
+            comparisons, changes={n: f"{n} ({c})" for n, c in changes.items()}, lang=lang
+        )
+        if comparisons is not None and len(comparisons)
+        else []
+    )
+
+    results = []
+    for name in _order(runs, definition):
+        mean = means.loc[name] if name in means.index else pd.Series(dtype=float)
+        std = stds.loc[name] if name in stds.index else pd.Series(dtype=float)
+        statuses = runs[runs["variant"] == name]["status"].value_counts().to_dict()
+        notes = ", ".join(f"{n} {s}" for s, n in statuses.items() if s != "ok")
+        results.append(
+            {
+                "variant": name,
+                "changes": changes.get(name, "—"),
+                "n": int(statuses.get("ok", 0)),
+                "accuracy": _num(mean.get("accuracy")),
+                "accuracy_std": _num(std.get("accuracy")),
+                "top5": _num(mean.get("top5_accuracy")),
+                "top5_std": _num(std.get("top5_accuracy")),
+                "loss": _num(mean.get("loss")),
+                "flops": _num(mean.get("flops")),
+                "macs": _num(mean.get("macs")),
+                "params": _num(mean.get("params")),
+                "train_seconds": _num(mean.get("train_seconds")),
+                "images_per_second": _num(mean.get("images_per_second")),
+                "latency_ms": _num(mean.get("latency_ms")),
+                "pareto": name in pareto,
+                "notes": notes,
+            }
+        )
+
+    conclusions = _conclusion_rows(comparisons, changes)
+    per_class, confusion = _per_class(runs, predictions, dataset, baseline)
+    history = store.history_frame(ok["key"].unique())
+    history = history.merge(
+        runs[["key", "variant", "seed"]].drop_duplicates("key").rename(columns={"key": "run_key"}),
+        on="run_key",
+    ) if len(history) else history
+    figures = _figures(runs, history, out_dir, baseline, confusion, per_class)
+
+    return {
+        "suite": {
+            "name": definition["name"],
+            "title": definition.get("title") or definition["name"],
+            "description": definition.get("description", ""),
+            "source": definition.get("source", ""),
+            "profile": definition.get("profile"),
+            "baseline": baseline,
+            "alpha": definition.get("alpha", 0.05),
+            "min_effect": definition.get("min_effect", 0.0),
+        },
+        "generated_at": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "bench_version": bench.__version__,
+        "convention": CONVENTION,
+        "environment": _environment(ok if len(ok) else runs),
+        "dataset": dataset,
+        "training": _training(definition),
+        "counts": _counts(runs),
+        "results": results,
+        "results_md": _results_markdown(results),
+        "conclusions": conclusions,
+        "conclusions_md": _conclusions_markdown(conclusions),
+        "sentences": sentences,
+        "claims": claims,
+        "claims_md": _claims_markdown(claims),
+        "figures": figures,
+        "variants": [
+            {
+                "name": v["name"],
+                "changes": changes.get(v["name"], "—"),
+                "description": v.get("description", ""),
+                "config_yaml": yaml.safe_dump(v["config"], sort_keys=False, allow_unicode=True),
+            }
+            for v in definition["variants"]
+        ],
+        "failures": _failures(runs),
+        "per_class": per_class_table(per_class),
+    }
+
+
+# -- pieces -------------------------------------------------------------------------------
+def _num(value: Any) -> Optional[float]:
+    if value is None:
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _order(runs: pd.DataFrame, definition: dict[str, Any]) -> list[str]:
+    return [v["name"] for v in definition["variants"] if v["name"] in set(runs["variant"])]
+
+
+def _pair(arrays: dict[str, np.ndarray]) -> Optional[tuple[np.ndarray, np.ndarray]]:
+    if "y_true" in arrays and "y_pred" in arrays:
+        return arrays["y_true"].astype(np.int64), arrays["y_pred"].astype(np.int64)
+    return None
+
+
+def _pareto(summary: pd.DataFrame) -> set[str]:
+    wide = analysis.summary_wide(summary, "mean")
+    if wide.empty or wide["flops"].isna().all() or wide["accuracy"].isna().all():
+        return set()
+    return set(analysis.pareto_front(wide.dropna(subset=["flops", "accuracy"]), x="flops", y="accuracy"))
+
+
+def _comparisons(
+    runs: pd.DataFrame, definition: dict[str, Any], predictions: dict, metric: str = "accuracy"
+) -> Optional[pd.DataFrame]:
+    baseline = definition.get("baseline", "base")
+    if baseline not in set(runs["variant"]) or runs["variant"].nunique() < 2 or metric not in runs:
+        return None
+    return analysis.compare_to_baseline(
+        runs,
+        baseline,
+        metric,
+        alpha=definition.get("alpha", 0.05),
+        min_effect=definition.get("min_effect", 0.0) if metric == "accuracy" else 0.0,
+        predictions=predictions if metric == "accuracy" else None,
+    )
+
+
+def _claims(
+    runs: pd.DataFrame, comparisons: Optional[pd.DataFrame], definition: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Each claim checked against the comparisons of its own metric."""
+    claims = [
+        {"variant": v["name"], **v["claim"]} for v in definition["variants"] if v.get("claim")
+    ]
+    if not claims or comparisons is None:
+        return []
+    frames = [comparisons]
+    for metric in {c["metric"] for c in claims} - {"accuracy"}:
+        other = _comparisons(runs, definition, {}, metric)
+        if other is not None:
+            frames.append(other)
+    table = analysis.check_claims(pd.concat(frames), claims, lang=definition.get("lang", "en"))
+    return _claim_rows(table)
+
+
+def _claim_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for row in table.to_dict("records"):
+        rows.append(
+            {
+                "variant": row["variant"],
+                "claim": f"{row['metric']} {row['direction']}",
+                "note": row.get("note") or "",
+                "measured": _delta_text(row["metric"], row.get("delta"), row.get("ci_low"), row.get("ci_high")),
+                "verdict": row["result"],
+                "reason": row.get("reason", ""),
+            }
+        )
+    return rows
+
+
+def _delta_text(metric: str, delta: Any, low: Any, high: Any) -> str:
+    if _num(delta) is None:
+        return "—"
+    if analysis.is_fraction_metric(metric):
+        scale, unit = 100.0, " pp"
+    else:
+        scale, unit = 1.0, ""
+    text = f"{delta * scale:+.2f}{unit}"
+    if _num(low) is not None and _num(high) is not None:
+        text += f" (95% CI {low * scale:+.2f} … {high * scale:+.2f})"
+    return text
+
+
+def _conclusion_rows(comparisons: Optional[pd.DataFrame], changes: dict[str, str]) -> list[dict[str, Any]]:
+    if comparisons is None:
+        return []
+    rows = []
+    for row in comparisons.to_dict("records"):
+        rows.append(
+            {
+                "variant": row["variant"],
+                "changes": changes.get(row["variant"], "—"),
+                "accuracy": _num(row["mean_variant"]),
+                "accuracy_ci": None,
+                "n": int(row["n_variant"]),
+                "delta": _num(row["delta"]),
+                "delta_ci_low": _num(row["ci_low"]),
+                "delta_ci_high": _num(row["ci_high"]),
+                "p_value": _num(row["p_value"]),
+                "p_holm": _num(row["p_holm"]),
+                "mcnemar_p": _num(row.get("mcnemar_p")),
+                "verdict": row["verdict"],
+                "verdict_detail": row["verdict_detail"],
+                "seeds_needed": row.get("seeds_needed"),
+                "flops_ratio": _num(row.get("flops_ratio")),
+                "time_ratio": _num(row.get("train_seconds_ratio")),
+                "params_ratio": _num(row.get("params_ratio")),
+            }
+        )
+    rows.sort(key=lambda r: -(r["delta"] if r["delta"] is not None else -math.inf))
+    return rows
+
+
+def _per_class(
+    runs: pd.DataFrame, predictions: dict, dataset: dict[str, Any], baseline: str
+) -> tuple[Optional[pd.DataFrame], Optional[dict[str, Any]]]:
+    """Mean per-class accuracy per variant, and the best variant's confusion matrix."""
+    classes = dataset.get("classes")
+    names = dataset.get("class_names") or [str(i) for i in range(classes or 0)]
+    if not classes or not predictions:
+        return None, None
+    rows = []
+    ok = runs[(runs["status"] == "ok") & runs["key"].isin(predictions)]
+    for variant, group in ok.groupby("variant", sort=False):
+        per_seed = [analysis.per_class_accuracy(*predictions[k], classes) for k in group["key"]]
+        mean = np.nanmean(np.vstack(per_seed), axis=0)
+        rows += [{"variant": variant, "class_name": names[i], "accuracy": float(mean[i])} for i in range(classes)]
+    frame = pd.DataFrame(rows)
+    best = ok.groupby("variant", sort=False)["accuracy"].mean().idxmax() if len(ok) else None
+    confusion = None
+    if best is not None:
+        matrix = sum(analysis.confusion_matrix(*predictions[k], classes) for k in ok[ok["variant"] == best]["key"])
+        confusion = {"matrix": matrix, "class_names": names, "variant": best,
+                     "title": f"Confusion matrix of the best variant ({best}), all seeds"}
+    return frame, confusion
+
+
+def per_class_table(frame: Optional[pd.DataFrame]) -> Optional[dict[str, Any]]:
+    """Variants × classes, for a table in the reports."""
+    if frame is None or frame.empty:
+        return None
+    wide = frame.pivot_table(index="variant", columns="class_name", values="accuracy", sort=False)
+    return {
+        "columns": [str(c) for c in wide.columns],
+        "rows": [{"variant": v, "values": [_num(x) for x in wide.loc[v]]} for v in wide.index],
+    }
+
+
+def _figures(runs, history, out_dir, baseline, confusion, per_class) -> list[dict[str, Any]]:
+    from bench import figures
+
+    listed = figures.all_figures(runs, history, out_dir, baseline=baseline, confusion=confusion, per_class=per_class)
+    for figure in listed:
+        data = (Path(out_dir) / figure["file"]).read_bytes()
+        figure["data_uri"] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    return listed
+
+
+def _dataset_info(runs: pd.DataFrame, definition: dict[str, Any]) -> dict[str, Any]:
+    recorded = [json.loads(d) for d in runs["dataset"].dropna() if d and d != "{}"] if "dataset" in runs else []
+    base = next(v for v in definition["variants"] if v["name"] == definition.get("baseline", "base"))
+    config = base["config"]["dataset"]
+    info = recorded[0] if recorded else {}
+    details = ", ".join(
+        f"{k}: {v}" for k, v in config.items() if v not in (None, "") and k != "name"
+    )
+    return {
+        "name": info.get("name", config["name"]),
+        "input_shape": "×".join(str(x) for x in info.get("input_shape", [])) or "—",
+        "classes": info.get("classes"),
+        "class_names": info.get("class_names", []),
+        "train": info.get("train"),
+        "validation": info.get("validation"),
+        "test": info.get("test"),
+        "details": details,
+    }
+
+
+def _training(definition: dict[str, Any]) -> dict[str, Any]:
+    base = next(v for v in definition["variants"] if v["name"] == definition.get("baseline", "base"))
+    train = base["config"]["train"]
+    return {k: train.get(k) for k in ("epochs", "batch_size", "optimizer", "learning_rate", "seeds")}
+
+
+def _environment(runs: pd.DataFrame) -> dict[str, Any]:
+    if runs.empty or runs["host"].dropna().empty:
+        return {"host": "—", "hardware": "—", "versions": {}}
+    row = runs.dropna(subset=["host"]).iloc[-1]
+    hardware = json.loads(row["hardware"] or "{}")
+    gpus = hardware.get("gpus") or []
+    text = f"{hardware.get('cpu', '?')}, {hardware.get('cores', '?')} cores"
+    text += f", GPUs: {', '.join(gpus)}" if gpus else ", no GPU"
+    return {"host": row["host"], "hardware": text, "versions": json.loads(row["versions"] or "{}")}
+
+
+def _counts(runs: pd.DataFrame) -> dict[str, int]:
+    counts = runs["status"].value_counts().to_dict()
+    return {
+        "planned": int(len(runs)),
+        **{s: int(counts.get(s, 0)) for s in ("ok", "failed", "diverged", "budget", "missing")},
+    }
+
+
+def _failures(runs: pd.DataFrame) -> list[dict[str, Any]]:
+    bad = runs[runs["status"].isin(["failed", "diverged", "budget"])]
+    return [
+        {
+            "variant": r["variant"],
+            "seed": int(r["seed"]),
+            "status": r["status"],
+            "error": "\n".join((r["error"] or "").strip().splitlines()[-6:]),
+        }
+        for r in bad.to_dict("records")
+    ]
+
+
+# -- Markdown tables (tabulate) ------------------------------------------------------------------
+def _results_markdown(results: list[dict[str, Any]]) -> str:
+    from bench.formatting import fmt_count, fmt_flops, fmt_num, fmt_pct, fmt_seconds, md_cell
+
+    header = ["variant", "changes", "seeds", "accuracy", "top-5", "FLOPs", "params", "train time", "images/s", "latency"]
+    rows = [
+        [
+            md_cell(r["variant"]) + (" ★" if r["pareto"] else ""),
+            md_cell(r["changes"]),
+            r["n"],
+            _pct_pm(r["accuracy"], r["accuracy_std"]),
+            fmt_pct(r["top5"]),
+            fmt_flops(r["flops"]),
+            fmt_count(r["params"]),
+            fmt_seconds(r["train_seconds"]),
+            fmt_num(r["images_per_second"]),
+            f"{fmt_num(r['latency_ms'])} ms" if r["latency_ms"] is not None else "—",
+        ]
+        for r in results
+    ]
+    return tabulate(rows, header, tablefmt="github", disable_numparse=True)
+
+
+def _pct_pm(mean: Optional[float], std: Optional[float]) -> str:
+    from bench.formatting import fmt_pct
+
+    if mean is None:
+        return "—"
+    return f"{fmt_pct(mean, 2)} ± {std * 100:.2f}" if std is not None else fmt_pct(mean, 2)
+
+
+def _conclusions_markdown(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    from bench.formatting import fmt_p, fmt_pct, fmt_pp, fmt_ratio, md_cell
+
+    header = ["variant", "what changed", "accuracy", "Δ vs baseline (95% CI)", "p (Holm)", "verdict", "×FLOPs", "×time", "×params"]
+    table = [
+        [
+            md_cell(r["variant"]),
+            md_cell(r["changes"]),
+            fmt_pct(r["accuracy"], 2),
+            f"{fmt_pp(r['delta'], 2)} ({fmt_pp(r['delta_ci_low'], 2)} … {fmt_pp(r['delta_ci_high'], 2)})"
+            if r["delta"] is not None else "—",
+            fmt_p(r["p_holm"]),
+            md_cell(r["verdict_detail"] or r["verdict"]),
+            fmt_ratio(r["flops_ratio"]),
+            fmt_ratio(r["time_ratio"]),
+            fmt_ratio(r["params_ratio"]),
+        ]
+        for r in rows
+    ]
+    return tabulate(table, header, tablefmt="github", disable_numparse=True)
+
+
+def _claims_markdown(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    from bench.formatting import md_cell
+
+    header = ["variant", "claim", "note", "measured", "verdict"]
+    table = [[md_cell(r[k]) for k in ("variant", "claim", "note", "measured", "verdict")] for r in rows]
+    return tabulate(table, header, tablefmt="github", disable_numparse=True)
