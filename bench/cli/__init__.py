@@ -13,7 +13,11 @@ from typing import Optional, Sequence
 import bench
 from bench.errors import BenchError
 
-VERBS = ("run", "report", "validate")
+def _verb_modules() -> list[str]:
+    """Every module in this package is a verb with a ``register(subparsers)`` function."""
+    import pkgutil
+
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="verb", metavar="COMMAND", required=True)
     import importlib
 
-    for verb in VERBS:
+    for verb in _verb_modules():
         importlib.import_module(f"bench.cli.{verb}").register(subparsers)
     return parser
 
