@@ -44,7 +44,6 @@ __all__ = [
     "confusion_matrix_plot",
     "figure_data_uri",
     "learning_curves",
-    "pareto_front",
     "per_class_accuracy_plot",
     "variant_order",
     "variant_palette",
@@ -115,35 +114,22 @@ def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce").astype(float)
 
 
-def _t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and the two-sided t confidence interval; NaN bounds with fewer than 2 values."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(values.mean())
-    if values.size < 2:
-        return mean, math.nan, math.nan
-    from scipy import stats
-
-    sem = float(values.std(ddof=1)) / math.sqrt(values.size)
-    half = float(stats.t.ppf(0.5 + level / 2, values.size - 1)) * sem
-    return mean, mean - half, mean + half
-
-
 def _summary(ok: pd.DataFrame, metric: str, order: Sequence[str]) -> pd.DataFrame:
     """Per variant (in ``order``): n, mean, CI bounds of ``metric`` over the ok seeds."""
-    values = _numeric(ok, metric)
+    from bench.analysis import summarize
+
+    frame = ok.assign(**{metric: _numeric(ok, metric)})
+    stats = summarize(frame, [metric]).set_index("variant") if len(frame) else pd.DataFrame()
     rows = []
     for name in order:
-        sample = values[ok["variant"] == name].to_numpy()
-        sample = sample[np.isfinite(sample)]
-        mean, low, high = _t_interval(sample)
+        if name in stats.index:
+            row = stats.loc[name]
+            n, mean, low, high = int(row["n"]), row["mean"], row["ci_low"], row["ci_high"]
+        else:
+            n, mean, low, high = 0, math.nan, math.nan, math.nan
         if metric in _FRACTION_METRICS and np.isfinite(low):  # a proportion stays in [0, 1]
             low, high = max(low, 0.0), min(high, 1.0)
-        rows.append(
-            {"variant": name, "n": int(sample.size), "mean": mean, "low": low, "high": high}
-        )
+        rows.append({"variant": name, "n": n, "mean": mean, "low": low, "high": high})
     frame = pd.DataFrame(rows, columns=["variant", "n", "mean", "low", "high"])
     return frame.astype({"n": int, "mean": float, "low": float, "high": float})
 
@@ -532,19 +518,6 @@ def _place_labels(ax: plt.Axes, table: pd.DataFrame, baseline: str | None) -> No
         )
 
 
-def pareto_front(points: pd.DataFrame, x: str = "x", y: str = "y") -> set[str]:
-    """Names (index) of the non-dominated rows: lower ``x`` and higher ``y`` are better."""
-    data = points[[x, y]].astype(float).dropna()
-    front: set[str] = set()
-    for name, row in data.iterrows():
-        dominated = (
-            (data[x] <= row[x]) & (data[y] >= row[y]) & ((data[x] < row[x]) | (data[y] > row[y]))
-        ).any()
-        if not dominated:
-            front.add(str(name))
-    return front
-
-
 def accuracy_vs_cost(
     runs: pd.DataFrame,
     path: str | Path,
@@ -579,7 +552,9 @@ def accuracy_vs_cost(
     if table.empty:
         return _empty_figure(path, f"no successful runs with {x} and {metric}", title)
     if pareto is None:
-        pareto = pareto_front(table) if len(table) else set()
+        from bench.analysis import pareto_front
+
+        pareto = pareto_front(table.rename(columns={"x": "cost", "y": "score"}), x="cost", y="score")
     pareto = {str(p) for p in pareto}
     fraction = _is_fraction(metric, table["y"].tolist())
 

@@ -186,12 +186,7 @@ def test_figures_edge_cases(tmp_path: Path) -> None:
     )
 
 
-def test_pareto_front_and_order() -> None:
-    points = pd.DataFrame(
-        {"x": [1.0, 2.0, 2.0, 5.0, 0.5], "y": [0.9, 0.95, 0.93, 0.94, 0.5]},
-        index=["a", "b", "c", "d", "e"],
-    )
-    assert figures.pareto_front(points) == {"a", "b", "e"}
+def test_variant_order() -> None:
     assert figures.variant_order(make_runs()) == [
         "baseline",
         "tanh",
