@@ -30,6 +30,10 @@ KEY_VERSION = 1
 _NAME_PATTERN = r"^\S(?:[^\r\n]*\S)?$"  # any one-line text: names are shown, never executed
 
 PathPart = Union[str, int]  # a key, an index, or "*" for every item
+METRICS = (
+    "accuracy", "top5_accuracy", "coarse_accuracy", "loss", "flops", "macs", "params",
+    "train_seconds", "images_per_second", "latency_ms", "train_flops",
+)
 
 
 # -- the file's top level -------------------------------------------------------------
@@ -38,7 +42,7 @@ class Claim(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    metric: str = "accuracy"
+    metric: Literal[METRICS] = "accuracy"  # type: ignore[valid-type]
     direction: Literal["up", "down", "same"]
     note: str = ""
 

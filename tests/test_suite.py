@@ -74,6 +74,8 @@ MALFORMED = [
      ["invalid YAML", "quote key paths"]),
     ("claim direction", BASE + "variants:\n  - name: a\n    claim: {direction: sideways}\n", 12,
      ["claim.direction", "sideways", "'up'"]),
+    ("claim metric", BASE + "variants:\n  - name: a\n    claim: {metric: acc, direction: up}\n", 12,
+     ["claim.metric", "acc", "'accuracy'"]),
     ("alpha out of range", BASE + "alpha: 1.5\n", 10, ["alpha", "1.5"]),
     ("profile bad path", BASE + "profiles:\n  quick: {train.epoch: 1}\n", 11, ["profile 'quick'", "train.epoch"]),
     ("kernel zero", BASE.replace("filters: 4, dropout: 0.1", "filters: 4, kernel: 0"), 7,
