@@ -361,8 +361,9 @@ def _describe_error(error: dict[str, Any], model_fields: dict[str, Any]) -> str:
     kind = error["type"]
     message = error["msg"]
     if kind == "extra_forbidden":
-        allowed = ", ".join(model_fields) if model_fields else "none"
-        return f"unknown key; allowed keys here: {allowed}"
+        if not model_fields:
+            return "unknown key"
+        return f"unknown key; allowed keys here: {', '.join(model_fields)}"
     if kind == "missing":
         return "required key is missing"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -405,6 +406,10 @@ def _fields_at(model: Any, loc: Sequence[PathPart]) -> dict[str, Any]:
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
+        tagged = [c for c in candidates if _family_of(c) == part]
+        if len(candidates) > 1 and tagged:  # pydantic's union tag picks the family
+            candidates = tagged
+            continue
         following: list[Any] = []
         for candidate in candidates:
             info = candidate.model_fields.get(part)
@@ -414,6 +419,11 @@ def _fields_at(model: Any, loc: Sequence[PathPart]) -> dict[str, Any]:
             return {}
         candidates = following
     return candidates[0].model_fields if len(candidates) == 1 else {}
+
+
+def _family_of(config_class: Any) -> Optional[str]:
+    info = getattr(config_class, "model_fields", {}).get("family")
+    return info.default if info is not None else None
 
 
 class _Context:
@@ -448,7 +458,8 @@ class _Context:
         error = exc.errors()[0]
         loc = [*prefix, *_schema_loc(error["loc"], set(FAMILY_MODULES))]
         stripped = loc[len(prefix) :]
-        detail = _describe_error(error, _fields_at(schema, stripped))
+        raw_loc = [p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        detail = _describe_error(error, _fields_at(schema, raw_loc))
         line_path = line_for(loc) if line_for else loc
         more = len(exc.errors()) - 1
         suffix = f" (and {more} more problem{'s' * (more > 1)})" if more else ""

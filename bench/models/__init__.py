@@ -16,6 +16,12 @@ from typing import Any, Sequence
 FAMILY_MODULES: dict[str, str] = {
     "cnn": "bench.models.cnn",
     "python": "bench.models.python_builder",
+    "nin": "bench.models.nin",
+    "resnet": "bench.models.resnet",
+    "scale_permuted": "bench.models.scale_permuted",
+    "hierarchical": "bench.models.hierarchical",
+    "keras_app": "bench.models.keras_app",
+    "ensemble": "bench.models.ensemble",
 }
 
 ACTIVATIONS = (
