@@ -550,7 +550,7 @@ def test_sentences_for_non_fraction_metrics_use_plain_numbers():
 
 
 def test_phrases_are_one_table_per_language():
-    assert set(A.PHRASES) == {"en"}
+    assert {"en", "ru"} <= set(A.PHRASES)
     A.PHRASES["xx"] = dict(A.PHRASES["en"])  # a translation only needs the same keys
     try:
         row = comparison_row(variant="v", verdict=A.INCONCLUSIVE, n_variant=1, delta=0.01)

@@ -1,0 +1,107 @@
+"""``bench diff``: compare two variants of a store, or two stores of one suite (no TensorFlow).
+
+Exit status: 0, or 1 with ``--fail-on-regression`` when a gated metric got
+significantly worse (for CI), or 2 for a mistake in the arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench.errors import BenchError
+
+_FORMAT_BY_SUFFIX = {
+    ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json"
+}  # fmt: skip
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "diff",
+        help="compare two variants, or the same suite measured twice",
+        usage="bench diff [options] STORE_OR_SUITE A B\n       bench diff [options] OLD NEW",
+        description="With three arguments, compare variant B with variant A of one store: "
+        "config diff, every metric's Δ with 95% CI, p-value and verdict (each metric its "
+        "own test), McNemar on paired predictions and the classes that changed. With two, "
+        "compare two stores of one suite (another commit, machine or library version): per "
+        "variant Δ accuracy, training time and throughput, Holm-corrected across variants. "
+        "A suite file stands for its default store. Nothing is trained.",
+        epilog="Examples: bench diff suites/quickstart.yaml base kernel-5 | "
+        "bench diff old/results.sqlite reports/quickstart/results.sqlite --fail-on-regression",
+    )
+    parser.add_argument(
+        "targets", nargs="+", metavar="TARGET",
+        help="a store (or suite file) and two variant names, or two stores (or suite files)",
+    )  # fmt: skip
+    parser.add_argument("--format", choices=("table", "md", "html", "json"),
+                        help="output format (default: table, or from --out's extension)")
+    parser.add_argument("--out", metavar="FILE", help="write the output to FILE instead of stdout")
+    parser.add_argument("--suite", dest="suite_name", metavar="NAME",
+                        help="which suite, if a store holds several")
+    parser.add_argument("--metric", dest="metrics", action="append", metavar="NAME",
+                        help="compare this metric (repeatable; default: every recorded one for "
+                        "variants, accuracy, train_seconds and images_per_second for stores)")
+    parser.add_argument("--fail-on-regression", action="store_true",
+                        help="exit 1 if any variant got significantly worse on a gated metric")
+    parser.add_argument("--fail-metric", dest="fail_metrics", action="append", metavar="NAME",
+                        help="metric(s) --fail-on-regression gates (repeatable; default: accuracy)")
+    parser.set_defaults(handler=execute)
+
+
+def execute(args: argparse.Namespace) -> int:
+    from bench.cli.report import resolve_store
+    from bench.diff import DEFAULT_GATE, diff_stores, diff_variants, render
+
+    gate = tuple(args.fail_metrics or DEFAULT_GATE)
+    if len(args.targets) == 3:
+        path, suite_name = resolve_store(args.targets[0])
+        result = diff_variants(
+            path, args.targets[1], args.targets[2],
+            suite_name=args.suite_name or suite_name, metrics=args.metrics, gate_metrics=gate,
+        )  # fmt: skip
+    elif len(args.targets) == 2:
+        old, new = (_store(t) for t in args.targets)
+        result = diff_stores(
+            old, new, suite_name=args.suite_name, metrics=args.metrics, gate_metrics=gate
+        )
+    else:
+        raise BenchError(
+            f"diff takes a store and two variant names (bench diff STORE A B) or two stores "
+            f"(bench diff OLD NEW); got {len(args.targets)} argument(s)"
+        )
+    suffix = Path(args.out).suffix.lower() if args.out else ""
+    fmt = args.format or _FORMAT_BY_SUFFIX.get(suffix)
+    text = render(result, fmt or "table")
+    for warning in result.warnings:
+        print(f"bench: warning: {warning}", file=sys.stderr)
+    if args.out:
+        out = Path(args.out)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise BenchError(f"--out: cannot write {out} ({exc.strerror or exc})") from None
+        print(f"diff: {out}")
+    else:
+        sys.stdout.write(text)
+    regressions = result.regressions()
+    if args.fail_on_regression and regressions:
+        names = ", ".join(f"{r['variant']} ({r['metric']})" for r in regressions)
+        print(f"bench: regression: significantly worse: {names}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _store(target: str) -> Path:
+    """A store or suite file for the two-store form; a bare name is a forgotten store."""
+    from bench.cli.report import resolve_store
+
+    path = Path(target)
+    if path.suffix not in (".yaml", ".yml") and not path.exists():
+        raise BenchError(
+            f"{target}: no such results store or suite file; to compare two variants of one "
+            "store give three arguments: bench diff STORE A B"
+        )
+    return resolve_store(target)[0]
