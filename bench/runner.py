@@ -1,24 +1,48 @@
 """Run a suite: plan the runs, skip what the store has, train the rest, record each.
 
-The runner is framework-free: it knows RunSpecs and RunResults, and hands
-training to :func:`bench.worker.train_run` (imported lazily, so planning and
-``--dry-run`` never import TensorFlow).  Each finished run is written to the
-store at once, in its own transaction: stopping the process loses at most the
-run in flight, and the next ``bench run`` resumes where this one stopped.
+The runner is framework-free: it knows RunSpecs and RunResults and decides
+*what* trains; an executor (:mod:`bench.executors`: this process, local worker
+processes, or Ray) decides *where*, and hands every result back here, so this
+process alone writes the store.  Each finished run is written at once, in its
+own transaction: a kill at any moment loses at most the runs in flight, and
+the next ``bench run`` trains only what is missing.
+
+Before a run is handed out it is claimed in the store (see
+:meth:`bench.store.ResultStore.claim`), so two ``bench run`` processes on one
+store share the work instead of training a key twice; a heartbeat thread keeps
+this process's claims fresh.  Runs go out longest-first (estimated from the
+configuration), and ``max_minutes`` stops handing out new ones once the suite
+has run that long: runs in flight finish, unstarted runs stay missing.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence, Union
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
-from bench.store import ResultStore, RunResult, default_store_path
+from bench.executors import Executor, make_executor
+from bench.executors.sizing import JobsArg, longest_first
+from bench.store import Claimant, ResultStore, RunResult, default_store_path
 from bench.suite import RunSpec, Suite
+
+HEARTBEAT_SECONDS = 20.0
+RECHECK_SECONDS = 2.0  # how often runs held by another `bench run` are asked for again
 
 
 @dataclass
@@ -31,12 +55,17 @@ class RunSummary:
     trained: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    elsewhere: int = 0  # finished meanwhile by another `bench run` on the same store
+    not_started: list[RunSpec] = field(default_factory=list)  # left missing by --max-minutes
 
     def line(self) -> str:
         done = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items())) or "nothing new"
+        extra = f", {self.elsewhere} trained by another bench run" if self.elsewhere else ""
+        if self.not_started:
+            extra += f", {len(self.not_started)} not started (suite budget)"
         return (
             f"{self.planned} runs planned, {self.skipped} already in the store, "
-            f"{self.trained} trained ({done}) in {self.seconds:.1f} s → {self.store_path}"
+            f"{self.trained} trained ({done}){extra} in {self.seconds:.1f} s → {self.store_path}"
         )
 
 
@@ -78,60 +107,256 @@ def run_suite(
     seeds: Optional[int] = None,
     fresh: bool = False,
     console: Optional[Console] = None,
+    jobs: JobsArg = None,
+    executor: Union[str, Executor] = "local",
+    address: Optional[str] = None,
+    max_minutes: Optional[float] = None,
+    deadline: Optional[float] = None,
 ) -> RunSummary:
-    """Train every run of ``suite`` the store lacks and record each as it finishes."""
+    """Train every run of ``suite`` the store lacks and record each as it finishes.
+
+    Args:
+        jobs: ``None`` trains in this process; ``N`` or ``"auto"`` uses worker processes
+            (or sizes the Ray tasks).
+        executor: ``"local"``, ``"ray"``, or an executor from
+            :func:`bench.executors.make_executor` that the caller keeps open across calls
+            (rounds that add seeds), so its workers start once; ``jobs`` then does nothing.
+        address: the Ray cluster to connect to (``--executor ray`` only).
+        max_minutes: budget for the whole call: no run starts after it; runs in flight
+            finish; runs not started stay missing (listed in the summary and printed).
+        deadline: the same as an instant on ``time.monotonic()``, for one budget shared by
+            several calls; the earlier of the two applies.
+    """
     console = console or Console(stderr=True)
     path = Path(store_path) if store_path else default_store_path(suite.name)
     started = time.perf_counter()
+    if max_minutes is not None:
+        own = time.monotonic() + max_minutes * 60
+        deadline = own if deadline is None else min(deadline, own)
     with ResultStore(path) as store:
         specs, pending = plan_runs(suite, store, only=only, seeds=seeds, fresh=fresh)
         summary = RunSummary(path, planned=len(specs), skipped=len(specs) - len(pending))
         if pending:
-            console.print(
-                f"{suite.name}: {len(pending)} of {len(specs)} runs to train "
-                f"({summary.skipped} already in {path})"
-            )
-        for result in _execute(pending, console):
-            store.record(result)
-            summary.trained += 1
-            summary.statuses[result.status] = summary.statuses.get(result.status, 0) + 1
+            owned = isinstance(executor, str)
+            pool = make_executor(executor, jobs, address) if isinstance(executor, str) else executor
+            claimant = Claimant.this_process()
+            queue = ClaimQueue(store, longest_first(pending), claimant, deadline, console)
+            try:
+                pool.start(pending)
+                console.print(
+                    f"{suite.name}: {len(pending)} of {len(specs)} runs to train "
+                    f"({summary.skipped} already in {path}); {pool.describe()}"
+                )
+                with _Heartbeat(path, claimant), _SuiteProgress(console, pending, pool.slots) as shown:
+                    pool.run(queue, _Recorder(store, summary, shown))
+            finally:
+                try:
+                    store.release(claimant)  # interrupted: what this process held is free again
+                finally:
+                    if owned:
+                        pool.__exit__(None, None, None)
+            summary.elsewhere = len(queue.finished_elsewhere)
+            summary.not_started = queue.not_started
+            if queue.not_started:
+                console.print(_budget_note(queue.not_started), highlight=False)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _execute(pending: list[RunSpec], console: Console):  # type: ignore[no-untyped-def]
-    """Train runs one after another in this process, with a progress display."""
-    if not pending:
-        return
-    from bench.worker import train_run
+class ClaimQueue:
+    """Hands out runs in order, each claimed in the store first; stops at the suite budget.
 
-    total_epochs = sum(spec.config.train.epochs for spec in pending)
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("epochs"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not console.is_terminal,
+    A run finished meanwhile by another ``bench run`` is dropped; one another
+    live ``bench run`` holds is set aside and asked for again every
+    ``RECHECK_SECONDS`` until it is finished there or its claim goes stale (then
+    this process takes it over), so a call returns only when every run is in
+    the store or was left out by the budget.
+    """
+
+    def __init__(
+        self,
+        store: ResultStore,
+        specs: Sequence[RunSpec],
+        claimant: Claimant,
+        deadline: Optional[float] = None,
+        console: Optional[Console] = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._todo: deque[RunSpec] = deque(specs)
+        self._held: list[RunSpec] = []
+        self._claimant = claimant
+        self._deadline = deadline
+        self._console = console
+        self._clock = clock
+        self._checked = clock()
+        self._told: set[str] = set()
+        self.finished_elsewhere: list[RunSpec] = []
+        self.not_started: list[RunSpec] = []
+
+    def take(self) -> Optional[RunSpec]:
+        if self._deadline is not None and self._clock() >= self._deadline:
+            if self._todo or self._held:  # budget spent: what is left stays missing
+                self.not_started += [*self._todo, *self._held]
+                self._todo.clear()
+                self._held.clear()
+            return None
+        spec = self._claim_next()
+        if spec is None and self._held and self._clock() - self._checked >= RECHECK_SECONDS:
+            self._checked = self._clock()
+            self._todo.extend(self._held)
+            self._held.clear()
+            spec = self._claim_next()
+        return spec
+
+    def exhausted(self) -> bool:
+        return not self._todo and not self._held
+
+    def _claim_next(self) -> Optional[RunSpec]:
+        while self._todo:
+            spec = self._todo.popleft()
+            outcome = self._store.claim(spec.key, self._claimant)
+            if outcome.claimed:
+                if outcome.took_over:
+                    self._say(f"{spec.variant} seed {spec.seed}: taking over the stale claim of "
+                              f"{outcome.took_over}")
+                return spec
+            if outcome.finished:
+                self.finished_elsewhere.append(spec)
+            else:
+                self._held.append(spec)
+                if outcome.holder and outcome.holder not in self._told:
+                    self._told.add(outcome.holder)
+                    self._say(f"some runs are being trained by another bench run ({outcome.holder}); "
+                              "waiting for them")
+        return None
+
+    def _say(self, text: str) -> None:
+        if self._console is not None:
+            self._console.print(text, highlight=False)
+
+
+class _Recorder:
+    """The executor's listener: writes each result to the store and keeps the display current."""
+
+    def __init__(self, store: ResultStore, summary: RunSummary, shown: "_SuiteProgress") -> None:
+        self._store = store
+        self._summary = summary
+        self._shown = shown
+
+    def on_start(self, slot: int, spec: RunSpec) -> None:
+        self._shown.start(slot, spec)
+
+    def on_epoch(self, slot: int, spec: RunSpec, epoch: int, of: int, logs: dict[str, float]) -> None:
+        self._shown.epoch(slot, spec, epoch, of)
+
+    def on_result(self, slot: int, spec: RunSpec, result: RunResult) -> None:
+        self._store.record(result)
+        self._summary.trained += 1
+        self._summary.statuses[result.status] = self._summary.statuses.get(result.status, 0) + 1
+        self._shown.finish(slot, spec, result)
+
+
+class _SuiteProgress:
+    """The rich display: one bar over all epochs, one line per worker slot."""
+
+    def __init__(self, console: Console, pending: Sequence[RunSpec], slots: int) -> None:
+        self._console = console
+        self._total = len(pending)
+        self._finished = 0
+        self._epochs_done: dict[str, int] = {}
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("epochs"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not console.is_terminal,
+        )
+        self._overall = self._progress.add_task(
+            f"0/{self._total} runs", total=sum(s.config.train.epochs for s in pending)
+        )
+        self._slots: dict[int, TaskID] = {}
+        self._slot_count = slots
+
+    def __enter__(self) -> "_SuiteProgress":
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(*exc)  # type: ignore[arg-type]
+
+    def _slot(self, slot: int) -> TaskID:
+        if slot not in self._slots:
+            self._slots[slot] = self._progress.add_task("", total=1, visible=False)
+        return self._slots[slot]
+
+    def start(self, slot: int, spec: RunSpec) -> None:
+        self._epochs_done[spec.key] = 0
+        if self._slot_count > 1:  # one line per worker: its run's epochs
+            self._progress.reset(self._slot(slot), total=spec.config.train.epochs, visible=True,
+                                 description=f"  {spec.variant} seed {spec.seed}")
+        else:
+            self._progress.update(self._overall, description=f"{spec.variant} seed {spec.seed}")
+
+    def epoch(self, slot: int, spec: RunSpec, epoch: int, of: int) -> None:
+        self._epochs_done[spec.key] = epoch
+        self._progress.update(self._overall, advance=1)
+        if self._slot_count > 1:
+            self._progress.update(self._slot(slot), completed=epoch)
+
+    def finish(self, slot: int, spec: RunSpec, result: RunResult) -> None:
+        self._finished += 1
+        remaining = spec.config.train.epochs - self._epochs_done.pop(spec.key, 0)
+        self._progress.update(self._overall, advance=remaining,
+                              description=f"{self._finished}/{self._total} runs")
+        if self._slot_count > 1:
+            self._progress.update(self._slot(slot), visible=False)
+        label = f"run {self._finished}/{self._total} {spec.variant} seed {spec.seed}"
+        self._console.print(_result_line(label, result), highlight=False)
+
+
+class _Heartbeat:
+    """A thread that refreshes this process's claims, so other ``bench run``s see it alive.
+
+    It has its own connection (SQLite connections belong to one thread) and
+    keeps beating while a long run trains in the main thread.
+    """
+
+    def __init__(self, path: Path, claimant: Claimant, every: float = HEARTBEAT_SECONDS) -> None:
+        self._path = path
+        self._claimant = claimant
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="bench-heartbeat", daemon=True)
+
+    def __enter__(self) -> "_Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5.0)
+
+    def _beat(self) -> None:
+        with ResultStore(self._path) as store:
+            while not self._stop.wait(self._every):
+                try:
+                    store.heartbeat(self._claimant)
+                except sqlite3.Error:
+                    pass  # busy for a minute: the next beat comes long before claims go stale
+
+
+def _budget_note(skipped: Sequence[RunSpec]) -> str:
+    shown = ", ".join(f"{s.variant} seed {s.seed}" for s in skipped[:12])
+    more = f" and {len(skipped) - 12} more" if len(skipped) > 12 else ""
+    return (
+        f"suite budget (--max-minutes) reached: {len(skipped)} run(s) not started, left missing "
+        f"for the next bench run: {shown}{more}"
     )
-    with progress:
-        task = progress.add_task("starting", total=total_epochs)
-        for index, spec in enumerate(pending, start=1):
-            label = f"run {index}/{len(pending)} {spec.variant} seed {spec.seed}"
-            epochs = spec.config.train.epochs
-            progress.update(task, description=f"{label} epoch 0/{epochs}")
-            done_before = progress.tasks[0].completed
-
-            def on_epoch(epoch: int, of: int, logs: dict[str, float], label: str = label) -> None:
-                progress.update(task, advance=1, description=f"{label} epoch {epoch}/{of}")
-
-            result = train_run(spec, on_epoch=on_epoch)
-            progress.update(task, completed=done_before + epochs)
-            console.print(_result_line(label, result), highlight=False)
-            yield result
 
 
 def _result_line(label: str, result: RunResult) -> str:

@@ -14,18 +14,30 @@ Tables:
   metrics(run_key, name, value)     scalar measurements
   history(run_key, epoch, name, value)  per-epoch learning curves
   predictions(run_key, name, array) test-set labels and predictions (npy bytes)
+  claims(key, owner, token, ...)    runs being trained right now, by whom (schema 2)
 
 Runs are keyed by a hash of their resolved configuration and seed, not by
 variant name: two variants with the same configuration share runs, and
 renaming a variant retrains nothing.  ``plan`` maps names to keys.
+
+Claims keep two ``bench run`` processes on one store from training the same
+key: a run is claimed (atomically, in a ``BEGIN IMMEDIATE`` transaction) before
+it is handed to a worker, the claim's heartbeat is refreshed while it trains,
+and recording the result drops the claim in the same transaction.  A claim
+whose owner died (a dead pid on this host) or whose heartbeat is older than
+``CLAIM_TIMEOUT_S`` is stale and may be taken over, so a killed ``bench run``
+never blocks the next one.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import socket
 import sqlite3
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -35,7 +47,8 @@ import pandas as pd
 
 from bench.errors import BenchError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+CLAIM_TIMEOUT_S = 300.0  # a claim not refreshed for this long is stale (heartbeats: every 20 s)
 FINAL_STATUSES = ("ok", "diverged", "budget")  # failed runs are retried on the next run
 STATUSES = ("ok", "failed", "diverged", "budget")
 
@@ -67,6 +80,13 @@ CREATE TABLE IF NOT EXISTS predictions (
     name TEXT NOT NULL, array BLOB NOT NULL, PRIMARY KEY (run_key, name)
 );
 """
+_CLAIMS = """
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT PRIMARY KEY, owner TEXT NOT NULL, token TEXT NOT NULL,
+    claimed_at REAL NOT NULL, heartbeat REAL NOT NULL
+)
+"""
+_SCHEMA += _CLAIMS + ";"
 
 
 @dataclass
@@ -101,7 +121,59 @@ def _from_blob(blob: bytes) -> np.ndarray:
     return np.load(io.BytesIO(blob), allow_pickle=False)
 
 
-MIGRATIONS: dict[int, Any] = {}  # from-version → function(connection); none needed yet
+def migrate_v1_to_v2(db: sqlite3.Connection) -> None:
+    """Schema 2 adds ``claims``: which runs a ``bench run`` is training right now."""
+    db.execute(_CLAIMS)
+
+
+MIGRATIONS: dict[int, Any] = {1: migrate_v1_to_v2}  # from-version → function(connection)
+
+
+@dataclass(frozen=True)
+class Claimant:
+    """Who claims runs: ``pid@host`` for people and liveness checks, a token for identity.
+
+    The token tells apart two ``bench run`` calls in one process (threads, a
+    notebook) and survives pid reuse.
+    """
+
+    pid: int
+    host: str
+    token: str
+
+    @classmethod
+    def this_process(cls) -> "Claimant":
+        return cls(os.getpid(), socket.gethostname(), uuid.uuid4().hex)
+
+    @property
+    def owner(self) -> str:
+        return f"{self.pid}@{self.host}"
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    """What :meth:`ResultStore.claim` found: claimed, finished already, or held by ``holder``."""
+
+    claimed: bool
+    finished: bool = False
+    holder: Optional[str] = None
+    took_over: Optional[str] = None  # the stale owner replaced, if any
+
+
+def _owner_alive(owner: str, heartbeat: float, now: float, timeout: float) -> bool:
+    """A claim is live while its heartbeat is fresh and, on this host, its pid exists."""
+    if now - heartbeat > timeout:
+        return False
+    pid_text, _, host = owner.partition("@")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True  # another machine: only the heartbeat can tell
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, someone else's
+    return True
 
 
 class ResultStore:
@@ -190,10 +262,11 @@ class ResultStore:
             )
 
     def record(self, result: RunResult) -> None:
-        """Save one finished run in one transaction (replacing an earlier try)."""
+        """Save one finished run in one transaction (replacing an earlier try), dropping its claim."""
         if result.status not in STATUSES:
             raise ValueError(f"unknown run status {result.status!r}")
         with self._transaction():
+            self._db.execute("DELETE FROM claims WHERE key=?", (result.key,))  # trained: unclaim
             self._db.execute("DELETE FROM runs WHERE key=?", (result.key,))
             self._db.execute(
                 "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -229,6 +302,57 @@ class ResultStore:
                 "INSERT INTO predictions VALUES (?,?,?)",
                 [(result.key, k, _to_blob(v)) for k, v in result.predictions.items()],
             )
+
+    # -- claims ---------------------------------------------------------------
+    def claim(
+        self, key: str, claimant: Claimant, *, timeout: float = CLAIM_TIMEOUT_S
+    ) -> ClaimOutcome:
+        """Claim ``key`` for training, atomically; refused if finished or held by a live owner."""
+        now = time.time()
+        with self._transaction():
+            row = self._db.execute("SELECT status FROM runs WHERE key=?", (key,)).fetchone()
+            if row is not None and row[0] in FINAL_STATUSES:
+                return ClaimOutcome(False, finished=True)
+            held = self._db.execute(
+                "SELECT owner, token, heartbeat FROM claims WHERE key=?", (key,)
+            ).fetchone()
+            took_over = None
+            if held is not None and held[1] != claimant.token:
+                if _owner_alive(held[0], held[2], now, timeout):
+                    return ClaimOutcome(False, holder=held[0])
+                took_over = held[0]
+            self._db.execute(
+                "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?)",
+                (key, claimant.owner, claimant.token, now, now),
+            )
+        return ClaimOutcome(True, took_over=took_over)
+
+    def heartbeat(self, claimant: Claimant) -> int:
+        """Refresh the claimant's claims (they are alive); returns how many it holds."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "UPDATE claims SET heartbeat=? WHERE token=?", (time.time(), claimant.token)
+            )
+            return cursor.rowcount
+
+    def release(self, claimant: Claimant, keys: Optional[Iterable[str]] = None) -> None:
+        """Drop the claimant's claims (all, or those on ``keys``): the runs were not trained."""
+        with self._transaction():
+            if keys is None:
+                self._db.execute("DELETE FROM claims WHERE token=?", (claimant.token,))
+            else:
+                self._db.executemany(
+                    "DELETE FROM claims WHERE key=? AND token=?",
+                    [(key, claimant.token) for key in keys],
+                )
+
+    def claims(self) -> list[dict[str, Any]]:
+        """Current claims (key, owner, token, claimed_at, heartbeat), oldest first."""
+        rows = self._db.execute(
+            "SELECT key, owner, token, claimed_at, heartbeat FROM claims ORDER BY claimed_at"
+        )
+        names = ("key", "owner", "token", "claimed_at", "heartbeat")
+        return [dict(zip(names, row)) for row in rows]
 
     def delete_runs(self, keys: Iterable[str]) -> int:
         """Forget runs (for ``--fresh``); returns how many were removed."""

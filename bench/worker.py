@@ -19,6 +19,7 @@ import platform
 import socket
 import time
 import traceback
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -37,18 +38,25 @@ _configured = False
 def configure_tensorflow(threads: Optional[int] = None) -> None:
     """Quiet logs, Keras on TensorFlow, deterministic ops; call before training.
 
-    ``threads`` caps intra-op parallelism (persistent workers split the cores).
-    XLA stays off: on CPU it trains several times slower.
+    ``threads`` caps intra-op parallelism (persistent workers split the cores);
+    it only takes effect before TensorFlow initialises, so worker processes call
+    this first.  XLA stays off: on CPU it trains several times slower.
     """
     global _configured
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if threads and not _configured:
+        os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)  # read when TensorFlow initialises
+        os.environ["TF_NUM_INTEROP_THREADS"] = str(min(2, threads))
     import tensorflow as tf
 
     if not _configured:
         if threads:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(threads)
+                tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+            except RuntimeError:  # already initialised in this process: its threads stay
+                pass
         tf.config.experimental.enable_op_determinism()
         tf.get_logger().setLevel("ERROR")
         _configured = True
@@ -56,12 +64,117 @@ def configure_tensorflow(threads: Optional[int] = None) -> None:
 
 @functools.lru_cache(maxsize=4)
 def _cached_dataset(config_json: str) -> Dataset:
-    return load_dataset(DatasetConfig.model_validate_json(config_json))
+    return load_prepared_dataset(DatasetConfig.model_validate_json(config_json))
 
 
 def dataset_for(config: RunConfig) -> Dataset:
     """The prepared dataset, loaded once per process for all runs that share it."""
     return _cached_dataset(config.dataset.model_dump_json())
+
+
+def dataset_cache_dir() -> Optional[Path]:
+    """Where prepared datasets persist between invocations: ``$BENCH_CACHE`` or
+    ``~/.cache/bench``; ``BENCH_CACHE=off`` turns the disk cache off."""
+    configured = os.environ.get("BENCH_CACHE")
+    if configured is not None and configured.strip().lower() in ("", "0", "off", "none"):
+        return None
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "bench"
+
+
+def load_prepared_dataset(config: DatasetConfig) -> Dataset:
+    """The prepared splits from the disk cache, or prepared now and saved there.
+
+    Each worker process of every ``bench run`` needs the same arrays; decoding
+    and resizing them again costs seconds to minutes, reading an ``.npz`` does
+    not.  A cache that cannot be read or written is skipped, never fatal.
+    """
+    folder = dataset_cache_dir()
+    path = folder / "datasets" / f"{_dataset_cache_key(config)}.npz" if folder else None
+    if path is not None and path.exists():
+        try:
+            data = _read_dataset(path)
+            os.utime(path)  # the modification time marks the last use, for pruning
+            return data
+        except (OSError, ValueError, KeyError):
+            pass  # truncated or from an incompatible version: prepare it again
+    data = load_dataset(config)
+    if path is not None:
+        try:
+            _write_dataset(path, data)
+            _prune_dataset_cache(path.parent, keep=path)
+        except OSError:
+            pass
+    return data
+
+
+DATASET_CACHE_BYTES = 4 * 2**30  # the least recently used files beyond this are deleted
+
+
+def _prune_dataset_cache(folder: Path, keep: Path) -> None:
+    """Keys change with every config and every edit of the data code: bound the folder."""
+    files = sorted(folder.glob("*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
+    total = 0
+    for file in files:
+        total += file.stat().st_size
+        if total > DATASET_CACHE_BYTES and file != keep:
+            file.unlink(missing_ok=True)
+
+
+def _dataset_cache_key(config: DatasetConfig) -> str:
+    """Hash of the dataset config, the code that prepares it, and a folder's listing."""
+    import hashlib
+
+    import bench.datasets
+
+    digest = hashlib.sha256(config.model_dump_json().encode())
+    for source in sorted(Path(bench.datasets.__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())  # a change in how data is prepared invalidates
+    if config.name == "folder" and config.data_dir:
+        for root, dirs, files in sorted(os.walk(Path(config.data_dir).expanduser())):
+            dirs.sort()
+            for name in sorted(files):
+                stat = os.stat(os.path.join(root, name))
+                digest.update(f"{root}/{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return f"{config.name}-{digest.hexdigest()[:24]}"
+
+
+_DATASET_ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test",
+                   "coarse_train", "coarse_val", "coarse_test")
+
+
+def _write_dataset(path: Path, data: Dataset) -> None:
+    """Arrays and metadata in one ``.npz``, written to a temporary name and renamed (atomic)."""
+    import tempfile
+
+    meta = {"name": data.name, "class_names": list(data.class_names),
+            "coarse_class_names": data.coarse_class_names, "info": data.info}
+    arrays = {k: getattr(data, k) for k in _DATASET_ARRAYS if getattr(data, k) is not None}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, meta=np.array(json.dumps(meta, default=_json_default)), **arrays)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _read_dataset(path: Path) -> Dataset:
+    with np.load(path, allow_pickle=False) as stored:
+        meta = json.loads(str(stored["meta"]))
+        arrays = {k: stored[k] for k in _DATASET_ARRAYS if k in stored.files}
+    return Dataset(name=meta["name"], class_names=meta["class_names"],
+                   coarse_class_names=meta["coarse_class_names"], info=meta["info"],
+                   **{k: arrays.get(k) for k in _DATASET_ARRAYS})  # type: ignore[arg-type]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
 
 
 def train_run(spec: RunSpec, on_epoch: Optional[EpochCallback] = None) -> RunResult:
@@ -100,8 +213,9 @@ def _train_and_measure(spec: RunSpec, result: RunResult, on_epoch: Optional[Epoc
     import keras
     import tensorflow as tf
 
+    from bench.errors import BenchError
     from bench.flops import count_flops
-    from bench.models import build_model
+    from bench.models import build_model, hierarchical
 
     config = spec.config
     data = dataset_for(config)
@@ -120,23 +234,44 @@ def _train_and_measure(spec: RunSpec, result: RunResult, on_epoch: Optional[Epoc
     keras.utils.set_random_seed(spec.seed)
 
     model = build_model(config.model, data.input_shape, data.num_classes)
-    metrics: list[Any] = ["accuracy"]
+    metrics: Any = ["accuracy"]
     if data.num_classes > 5:
         metrics.append(keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy"))
+    loss: Any = "sparse_categorical_crossentropy"
+    y_train, y_val = data.y_train, data.y_val
+    two_heads = hierarchical.has_coarse_head(model)  # outputs "coarse" and "fine": train both
+    if two_heads:
+        if data.coarse_train is None or data.coarse_val is None:
+            raise BenchError(
+                f"model {config.model.family!r} has a coarse output but dataset {data.name!r} "
+                "has no coarse labels; use dataset cifar100"
+            )
+        if int(data.coarse_train.max(initial=0)) >= hierarchical.coarse_width(model):
+            raise BenchError(
+                f"coarse labels go up to {int(data.coarse_train.max())} but the coarse output "
+                f"has {hierarchical.coarse_width(model)} classes; raise model.coarse_classes"
+            )
+        metrics = {hierarchical.FINE_OUTPUT: metrics, hierarchical.COARSE_OUTPUT: ["accuracy"]}
+        loss = {hierarchical.FINE_OUTPUT: loss, hierarchical.COARSE_OUTPUT: loss}
+        y_train = np.stack([data.coarse_train, data.y_train], axis=1)
+        y_val = np.stack([data.coarse_val, data.y_val], axis=1)
     model.compile(
         optimizer=_optimizer(config.train.optimizer, config.train.learning_rate),
-        loss="sparse_categorical_crossentropy",
+        loss=loss,
         metrics=metrics,
         jit_compile=False,
     )
 
-    train = _pipeline(data.x_train, data.y_train, config.train.batch_size, spec.seed, shuffle=True,
+    train = _pipeline(data.x_train, y_train, config.train.batch_size, spec.seed, shuffle=True,
                       buffer=config.train.shuffle_buffer)
     validation = (
-        _pipeline(data.x_val, data.y_val, config.train.batch_size, spec.seed, shuffle=False)
+        _pipeline(data.x_val, y_val, config.train.batch_size, spec.seed, shuffle=False)
         if len(data.x_val)
         else None
     )
+    if two_heads:
+        train = hierarchical.two_targets(train)
+        validation = hierarchical.two_targets(validation) if validation is not None else None
     guard = _run_guard(config.train.epochs, config.train.max_minutes, on_epoch)
     started = time.perf_counter()
     history = model.fit(
@@ -149,6 +284,8 @@ def _train_and_measure(spec: RunSpec, result: RunResult, on_epoch: Optional[Epoc
     )
     train_seconds = time.perf_counter() - started
     result.history = {name: [float(v) for v in values] for name, values in history.history.items()}
+    if two_heads:  # curves comparable with one-output runs: the fine head's under the usual names
+        result.history = hierarchical.fine_history(result.history)
     epochs_run = len(result.history.get("loss", []))
 
     if guard.diverged:
@@ -163,6 +300,9 @@ def _train_and_measure(spec: RunSpec, result: RunResult, on_epoch: Optional[Epoc
     probabilities = model.predict(
         _pipeline(data.x_test, data.y_test, 512, spec.seed, shuffle=False), verbose=0
     )
+    coarse_probabilities = None
+    if two_heads:
+        coarse_probabilities, probabilities = hierarchical.split_outputs(model, probabilities)
     y_true = data.y_test.astype(np.int64)
     y_pred = probabilities.argmax(axis=1)
     loss = keras.losses.sparse_categorical_crossentropy(y_true, probabilities)
@@ -172,7 +312,7 @@ def _train_and_measure(spec: RunSpec, result: RunResult, on_epoch: Optional[Epoc
         "epochs_run": float(epochs_run),
         "train_seconds": train_seconds,
         "images_per_second": epochs_run * len(data.x_train) / train_seconds if train_seconds else math.nan,
-        "latency_ms": _latency_ms(model, data.x_test[:1]),
+        "latency_ms": _latency_ms(hierarchical.fine_model(model) if two_heads else model, data.x_test[:1]),
         "params": float(model.count_params()),
         "trainable_params": float(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
         "train_size": float(len(data.x_train)),
@@ -186,8 +326,16 @@ def _train_and_measure(spec: RunSpec, result: RunResult, on_epoch: Optional[Epoc
     result.metrics["macs"] = float(flops // 2)
     result.metrics["train_flops"] = 3.0 * flops * epochs_run * len(data.x_train)
     result.predictions = {"y_true": y_true.astype(np.int16), "y_pred": y_pred.astype(np.int16)}
-    if data.coarse_test is not None:
+    if data.coarse_test is not None and data.coarse_train is not None:
+        # A flat model's superclass is its class's, mapped from the training labels.
+        coarse_pred = (
+            coarse_probabilities.argmax(axis=1)
+            if coarse_probabilities is not None
+            else hierarchical.fine_to_coarse(data.y_train, data.coarse_train, data.num_classes)[y_pred]
+        )
+        result.metrics["coarse_accuracy"] = float(np.mean(coarse_pred == data.coarse_test))
         result.predictions["coarse_true"] = data.coarse_test.astype(np.int16)
+        result.predictions["coarse_pred"] = coarse_pred.astype(np.int16)
     if result.status == "ok" and not np.all(np.isfinite(probabilities)):
         result.status = "diverged"
         result.error = "the trained model predicts NaN or infinity on the test set"

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import time
+from typing import TYPE_CHECKING
 
 from bench.suite import load_suite
+
+if TYPE_CHECKING:
+    from bench.executors import Executor
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +30,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--profile", metavar="NAME", help="apply one of the suite's profiles (e.g. quick)")
     parser.add_argument("--no-report", action="store_true", help="do not render the report afterwards")
     parser.add_argument("--templates", metavar="DIR", help="report templates overriding the defaults")
+    parser.add_argument("--lang", choices=("en", "ru"), help="language of the report (default: the suite's lang:, else en)")
+    parser.add_argument("--until-conclusive", action="store_true",
+                        help="afterwards, add seeds to variants whose verdict is still open "
+                        "until each is decided or --max-seeds is reached")
+    parser.add_argument("--max-seeds", type=int, metavar="K",
+                        help="most seeds per variant for --until-conclusive (default 10)")
+    parser.add_argument("--jobs", default="auto", metavar="N|auto",
+                        help="worker processes training at once, cores split between them "
+                        "(default auto: one per core, fewer for few runs, little memory or GPUs)")
+    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="local worker processes, or Ray tasks (pip install -e '.[ray]')")
+    parser.add_argument("--address", metavar="ADDR", help="Ray cluster to connect to "
+                        "(default: start a local Ray instance)")
+    parser.add_argument("--max-minutes", type=float, metavar="M", help="start no new run after M "
+                        "minutes; runs in flight finish, the rest stay missing for the next run")
     parser.set_defaults(handler=execute)
 
 
@@ -36,14 +56,57 @@ def execute(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite, profile=args.profile, seeds=args.seeds)
     for name in args.only:
         suite.variant(name)  # unknown names fail before anything trains
+    until_conclusive = getattr(args, "until_conclusive", False)
+    max_seeds = getattr(args, "max_seeds", None)
+    if max_seeds is not None and not until_conclusive:
+        raise BenchError("--max-seeds only applies with --until-conclusive")
+    if until_conclusive:
+        from bench.adaptive import DEFAULT_MAX_SEEDS
+
+        max_seeds = DEFAULT_MAX_SEEDS if max_seeds is None else max_seeds
+        if max_seeds < 2:
+            raise BenchError(f"--max-seeds: {max_seeds} is not allowed — must be at least 2")
+        if args.only and suite.baseline not in args.only:
+            args.only = [*args.only, suite.baseline]  # every verdict is against the baseline
 
     from bench.runner import run_suite
 
-    summary = run_suite(suite, args.store, only=args.only, seeds=args.seeds, fresh=args.fresh)
-    print(summary.line())
+    with _executor(args) as pool:  # one pool of workers for the run and any later rounds
+        budget = {"deadline": time.monotonic() + args.max_minutes * 60} if args.max_minutes else {}
+        summary = run_suite(suite, args.store, only=args.only, seeds=args.seeds, fresh=args.fresh,
+                            executor=pool, **budget)
+        print(summary.line())
+        if until_conclusive and not summary.not_started:
+            from bench.adaptive import run_until_conclusive
+
+            adaptive = run_until_conclusive(suite, summary.store_path, max_seeds=max_seeds, only=args.only,
+                                            executor=pool, **budget)
+            print(adaptive.line())
     if not args.no_report:
         from bench.report import render_report
 
-        written = render_report(summary.store_path, templates=args.templates, suite_name=suite.name)
+        written = render_report(
+            summary.store_path, templates=args.templates, suite_name=suite.name, lang=args.lang
+        )
         print("report: " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _executor(args: argparse.Namespace) -> "Executor":
+    """The executor ``--executor/--jobs/--address`` ask for (workers start when runs are due)."""
+    from bench.errors import BenchError
+    from bench.executors import make_executor
+
+    if args.max_minutes is not None and args.max_minutes <= 0:
+        raise BenchError(f"--max-minutes: {args.max_minutes:g} is not allowed — must be positive")
+    jobs = args.jobs if args.jobs == "auto" else _whole_number(args.jobs)
+    return make_executor(args.executor, jobs, args.address)
+
+
+def _whole_number(text: str) -> int:
+    from bench.errors import BenchError
+
+    if not text.isdigit() or int(text) < 1:
+        raise BenchError(f"--jobs: {text!r} is not allowed — a whole number ≥ 1, or auto")
+    return int(text)
+

@@ -1,0 +1,95 @@
+"""Shared by the benchmark scripts: the machine note, subprocess timing, medians.
+
+Benchmarks print ratios measured side by side in one invocation, each
+contender in a fresh process, rounds interleaved so background load hits
+every contender alike.  They are never timed assertions in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def machine_note() -> str:
+    """Cores, CPU model and the load average: timings mean little without them."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{cores} cores ({cpu}); load average {load} (1, 5, 15 min)"
+
+
+def run_json(
+    command: Sequence[str], env: dict[str, str] | None = None, cwd: Path = REPO
+) -> dict[str, Any]:
+    """Run a command that prints one JSON line last; add its wall time as ``wall_seconds``."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        list(command),
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"failed ({done.returncode}): {' '.join(command)}\n{done.stderr[-3000:]}")
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {}
+    result["wall_seconds"] = wall
+    return result
+
+
+def timed(command: Sequence[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> float:
+    """Wall seconds of a command that must succeed (interpreter start included)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        list(command),
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+    if done.returncode != 0:
+        raise SystemExit(
+            f"failed ({done.returncode}): {' '.join(command)}\n{done.stdout[-2000:]}"
+            f"\n{done.stderr[-3000:]}"
+        )
+    return time.perf_counter() - started
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def spread(values: Sequence[float]) -> str:
+    """``median (min–max, n)`` for a row of the printed table."""
+    return f"{median(values):.2f} ({min(values):.2f}–{max(values):.2f}, n={len(values)})"
+
+
+def rotations(names: Sequence[str], rounds: int) -> list[list[str]]:
+    """Round r runs the contenders rotated by r: none always goes first (cold caches) or last."""
+    names = list(names)
+    return [names[r % len(names) :] + names[: r % len(names)] for r in range(rounds)]

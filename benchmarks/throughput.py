@@ -1,0 +1,171 @@
+"""(a) Per-run training throughput: bench's worker vs plain Keras scripts, same model and data.
+
+Contenders, each in a fresh process, rounds interleaved:
+
+* ``bench``         — :func:`bench.worker.train_run` (what every bench worker runs);
+* ``plain-numpy``   — ``model.fit(x, y)`` on NumPy arrays, the seed homework's way;
+* ``plain-tfdata``  — a hand-tuned ``tf.data`` script (cache, shuffle, batch, prefetch).
+
+Model: the classic Keras CIFAR-10 CNN (2×conv32, pool, 2×conv64, pool, dense 512).
+Data: bench's ``mnist5k`` resized to 32×32×3 (CIFAR is not available offline),
+3,600 training and 400 validation images, validation after every epoch in
+all three.  Throughput = images fitted / seconds in ``fit`` (first epoch, with
+graph tracing, included); "steady" leaves the first epoch out.
+
+    python benchmarks/throughput.py [--epochs 5] [--rounds 3]
+
+Targets (issue #5): bench ≥ 1.3× plain-numpy and ≥ 0.97× plain-tfdata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import PYTHON, REPO, machine_note, median, rotations, run_json, spread
+
+SUITE = """\
+name: throughput
+dataset: {name: mnist5k, image_size: [32, 32], channels: 3, validation: 0.1}
+train: {epochs: EPOCHS, batch_size: 128, seeds: 1}
+model:
+  family: cnn
+  blocks:
+    - {filters: 32, kernel: 3, convs: 2, pool: 2, dropout: 0.25}
+    - {filters: 64, kernel: 3, convs: 2, pool: 2, dropout: 0.25}
+  dense: [512]
+  dense_dropout: 0.5
+  activation: relu
+"""
+CONTENDERS = ("bench", "plain-numpy", "plain-tfdata")
+
+
+def train_with_bench(suite_path: str) -> None:
+    """One run through bench's worker, in this (fresh) process; prints a JSON line."""
+    started = time.perf_counter()
+    from bench.suite import load_suite
+    from bench.worker import configure_tensorflow, train_run
+
+    configure_tensorflow()
+    spec = load_suite(suite_path).specs()[0]
+    epoch_ends: list[float] = []
+    result = train_run(spec, on_epoch=lambda *_: epoch_ends.append(time.perf_counter()))
+    if result.status != "ok":
+        raise SystemExit(result.error)
+    steady = (
+        (epoch_ends[-1] - epoch_ends[0]) / (len(epoch_ends) - 1) if len(epoch_ends) > 1 else None
+    )
+    print(
+        json.dumps(
+            {
+                "contender": "bench",
+                "train_images": int(result.metrics["train_size"]),
+                "epochs": int(result.metrics["epochs_run"]),
+                "fit_seconds": result.metrics["train_seconds"],
+                "steady_epoch_seconds": steady,
+                "accuracy": result.metrics["accuracy"],
+                "process_seconds": time.perf_counter() - started,
+            }
+        )
+    )
+
+
+def prepare(folder: Path, epochs: int) -> tuple[Path, Path]:
+    """The suite file and the same prepared arrays as an .npz for the plain scripts."""
+    import numpy as np
+
+    from bench.suite import load_suite
+
+    suite_path = folder / "throughput.yaml"
+    suite_path.write_text(SUITE.replace("EPOCHS", str(epochs)), encoding="utf-8")
+    from bench.worker import load_prepared_dataset
+
+    data = load_prepared_dataset(load_suite(suite_path).specs()[0].config.dataset)
+    npz = folder / "data.npz"
+    np.savez(
+        npz,
+        x_train=data.x_train,
+        y_train=data.y_train,
+        x_val=data.x_val,
+        y_val=data.y_val,
+        x_test=data.x_test,
+        y_test=data.y_test,
+    )
+    return suite_path, npz
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one bench contender
+    args = parser.parse_args()
+    if args.one:
+        train_with_bench(args.one)
+        return
+
+    print("machine:", machine_note())
+    with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
+        folder = Path(tmp)
+        env = {"BENCH_CACHE": str(folder / "cache"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+        suite_path, npz = prepare(folder, args.epochs)
+        commands = {
+            "bench": [PYTHON, str(Path(__file__).resolve()), "--one", str(suite_path)],
+            "plain-numpy": [
+                PYTHON,
+                str(REPO / "benchmarks" / "plain_keras.py"),
+                str(npz),
+                "--epochs",
+                str(args.epochs),
+                "--pipeline",
+                "numpy",
+            ],
+            "plain-tfdata": [
+                PYTHON,
+                str(REPO / "benchmarks" / "plain_keras.py"),
+                str(npz),
+                "--epochs",
+                str(args.epochs),
+                "--pipeline",
+                "tfdata",
+            ],
+        }
+        fit: dict[str, list[float]] = {c: [] for c in CONTENDERS}
+        steady: dict[str, list[float]] = {c: [] for c in CONTENDERS}
+        accuracy: dict[str, list[float]] = {c: [] for c in CONTENDERS}
+        for number, order in enumerate(rotations(CONTENDERS, args.rounds), start=1):
+            for name in order:
+                out = run_json(commands[name], env)
+                fit[name].append(out["epochs"] * out["train_images"] / out["fit_seconds"])
+                steady[name].append(out["train_images"] / out["steady_epoch_seconds"])
+                accuracy[name].append(out["accuracy"])
+                print(
+                    f"  round {number} {name:13s} fit {fit[name][-1]:7.1f} img/s, "
+                    f"steady {steady[name][-1]:7.1f} img/s, accuracy {out['accuracy']:.4f}",
+                    flush=True,
+                )
+    print(
+        f"\nclassic CIFAR CNN, 32×32×3, {args.epochs} epochs × 3,600 images, batch 128 "
+        "(median, min–max over rounds)"
+    )
+    print(f"{'contender':14s} {'fit img/s':>28s} {'steady img/s':>28s}")
+    for name in CONTENDERS:
+        print(f"{name:14s} {spread(fit[name]):>28s} {spread(steady[name]):>28s}")
+    for other, target in (("plain-numpy", 1.3), ("plain-tfdata", 0.97)):
+        ratio_fit = median(fit["bench"]) / median(fit[other])
+        ratio_steady = median(steady["bench"]) / median(steady[other])
+        verdict = "meets" if ratio_fit >= target else "misses"
+        print(
+            f"bench / {other}: {ratio_fit:.2f}× fit, {ratio_steady:.2f}× steady "
+            f"(target ≥ {target}×: {verdict})"
+        )
+    print("machine after:", machine_note())
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
