@@ -287,6 +287,91 @@ PHRASES: dict[str, dict[str, Any]] = {
         "claim_same_refuted": "significant change ({verdict})",
         "claim_same_wide": "not significant, but the CI reaches beyond ±{margin}",
     },
+    # Russian: sentences are built so that no word has to agree with the metric's gender
+    # ("точность — рост на …"), and counts are written "сидов: 3" (no plural forms needed).
+    "ru": {
+        "significant": "{label}: {metric} — {moved} на {size} ({ci_label} {ci}, {p}, {seeds}){cost}.",
+        "below_min_effect": (
+            "{label}: {metric} — изменение на {delta} ({ci_label} {ci}, {p}, {seeds}), меньше "
+            "минимального эффекта {min_effect}, который считается реальным изменением{cost}."
+        ),
+        "no_difference": (
+            "{label}: {metric} — измеримого изменения нет ({delta}, {ci_label} {ci}, {p}, "
+            "{seeds}){need}{cost}."
+        ),
+        "inconclusive": (
+            "{label}: сравнение по метрике «{metric}» не дало вывода (сидов: {seeds}){observed}; {need}."
+        ),
+        "inconclusive_no_runs": "{label}: сравнение по метрике «{metric}» не дало вывода: {who}.",
+        "rose": "рост",
+        "fell": "снижение",
+        "ci_label": "{level}% ДИ",
+        "range": "{low}…{high}",
+        "p": "p с поправкой Холма = {p}",
+        "p_small": "p с поправкой Холма < {p}",
+        "seeds_each": "сидов: по {n}",
+        "seeds_vs": "сидов: {n_variant} против {n_baseline}",
+        "seed_count": {"other": "{n}"},
+        "observed": " (наблюдаемая разница {delta})",
+        "need_seeds": "чтобы различить разницу в {size}, нужно сидов на вариант: около {n}",
+        "need_seeds_capped": (
+            "чтобы различить разницу в {size}, нужно сидов на вариант: больше {n}"
+        ),
+        "need_spread": "чтобы оценить разброс, нужно хотя бы 2 успешных сида на вариант",
+        "need_zero": "разницы не наблюдалось, поэтому нужное число сидов оценить нельзя",
+        "no_diff_need": (
+            "; чтобы различить разницу в {size}, понадобилось бы сидов на вариант: около {n}"
+        ),
+        "no_diff_need_capped": (
+            "; разницу в {size} не различить даже при числе сидов на вариант {n}"
+        ),
+        "no_runs_variant": "у варианта нет успешных запусков",
+        "no_runs_baseline": "у базового варианта нет успешных запусков",
+        "no_runs_both": "нет успешных запусков ни у варианта, ни у базового",
+        "excluded": "исключены запуски: {parts}",
+        "status_failed": "с ошибкой — {n}",
+        "status_diverged": "разошлись — {n}",
+        "status_budget": "вне бюджета — {n}",
+        "list_sep": ", ",
+        "cost": "; затраты: {parts}",
+        "cost_and": " и ",
+        "cost_flops": "{r}× FLOPs",
+        "cost_train_seconds": "{r}× времени обучения",
+        "cost_params": "{r}× параметров",
+        "pp": " п.п.",
+        "metric_labels": {
+            "accuracy": "точность",
+            "top5_accuracy": "точность top-5",
+            "coarse_accuracy": "точность по надклассам",
+            "loss": "потери",
+            "flops": "FLOPs",
+            "params": "число параметров",
+            "train_seconds": "время обучения",
+            "images_per_second": "пропускная способность",
+            "latency_ms": "задержка",
+        },
+        "units": {
+            "train_seconds": " с",
+            "latency_ms": " мс",
+            "images_per_second": " изобр./с",
+        },
+        "claim_no_row": "нет сравнения {variant!r} с базовым вариантом по метрике {metric!r}",
+        "claim_inconclusive": "само сравнение не дало вывода",
+        "claim_sig_same_dir": "значимое изменение в заявленном направлении ({verdict})",
+        "claim_sig_other_dir": "значимое изменение в противоположном направлении ({verdict})",
+        "claim_ci_excludes_up": (
+            "различие незначимо, и ДИ исключает рост больше чем на {margin}"
+        ),
+        "claim_ci_excludes_down": (
+            "различие незначимо, и ДИ исключает снижение больше чем на {margin}"
+        ),
+        "claim_ci_too_wide": (
+            "различие незначимо, но ДИ ещё допускает изменение в заявленном направлении"
+        ),
+        "claim_same_confirmed": "различие незначимо, и весь ДИ лежит в пределах ±{margin}",
+        "claim_same_refuted": "значимое изменение ({verdict})",
+        "claim_same_wide": "различие незначимо, но ДИ выходит за пределы ±{margin}",
+    },
 }
 
 # --------------------------------------------------------------------------- helpers
@@ -1327,3 +1412,83 @@ def conclusion_sentences(
                 )
             )
     return sentences
+
+
+# --------------------------------------------------------------------------- two measurements
+
+
+def compare_measurements(
+    old: pd.DataFrame,
+    new: pd.DataFrame,
+    metric: str = "accuracy",
+    *,
+    variants: Sequence[str] | None = None,
+    alpha: float = 0.05,
+    min_effect: float = 0.0,
+    higher_is_better: bool | None = None,
+    labels: tuple[str, str] = ("old", "new"),
+    ci_level: float = 0.95,
+    power: float = 0.8,
+    max_seeds: int = 1000,
+) -> pd.DataFrame:
+    """Each variant measured twice (two runs tables of one suite): new against old.
+
+    For ``bench diff OLD NEW`` -- another commit, machine or library version.  One row
+    per variant present in both tables (``old``'s order unless ``variants`` is given),
+    columns :data:`COMPARISON_COLUMNS`; ``baseline`` holds ``labels[0]`` and Δ is
+    mean(new) − mean(old).  The Holm family is every compared variant, exactly as in
+    :func:`compare_to_baseline` (an untestable row enters as p = 1), so scanning many
+    variants for regressions does not inflate the false-alarm rate.  Cost ratios are
+    new mean / old mean.  McNemar is not computed: the two tables' run keys coincide.
+    """
+    for frame in (old, new):
+        _check_columns(frame, ("variant", "status", metric))
+    if higher_is_better is None:
+        higher_is_better = higher_is_better_default(metric)
+    common = [v for v in _variant_order(old) if v in set(new["variant"])]
+    if variants is None:
+        variants = common
+    else:
+        missing = [v for v in variants if v not in common]
+        if missing:
+            raise BenchError(
+                f"variant(s) {', '.join(map(repr, missing))} are not in both runs tables; "
+                f"both have: {', '.join(map(str, common)) or 'none'}"
+            )
+    ok_old, ok_new = ok_runs(old), ok_runs(new)
+    counts_old, counts_new = _status_counts(old), _status_counts(new)
+    means_old, means_new = _cost_means(ok_old), _cost_means(ok_new)
+    records = []
+    for variant in variants:
+        xa, xb = _values(ok_old, variant, metric), _values(ok_new, variant, metric)
+        rec = _comparison_record(
+            xa, xb, variant=variant, baseline=labels[0], metric=metric,
+            higher_is_better=higher_is_better, ci_level=ci_level, alpha=alpha,
+            min_effect=min_effect,
+        )  # fmt: skip
+        for side, counts in (("baseline", counts_old), ("variant", counts_new)):
+            c = counts.get(variant, {})
+            for status in ("failed", "diverged", "budget"):
+                rec[f"{status}_{side}"] = c.get(status, 0)
+        for cost in COST_METRICS:
+            ratio = math.nan
+            if cost in means_old.columns and cost in means_new.columns:
+                before = means_old[cost].get(variant, math.nan)
+                after = means_new[cost].get(variant, math.nan)
+                if np.isfinite(before) and np.isfinite(after) and before != 0:
+                    ratio = float(after / before)
+            rec[f"{cost}_ratio"] = ratio
+        records.append(rec)
+    p = np.array([r["p_value"] for r in records], dtype=float)
+    p_holm = holm(np.where(np.isnan(p), 1.0, p)) if records else p
+    for rec, ph in zip(records, p_holm):
+        rec["p_holm"] = float(ph) if np.isfinite(rec["p_value"]) else math.nan
+        _decide(rec, float(ph), alpha, min_effect, higher_is_better, power, max_seeds)
+    out = pd.DataFrame(records, columns=COMPARISON_COLUMNS)
+    out["seeds_needed"] = pd.Series([r["seeds_needed"] for r in records], dtype=object)
+    out["significant"] = out["significant"].astype(bool)
+    out["seeds_needed_capped"] = out["seeds_needed_capped"].astype(bool)
+    return out
+
+
+__all__ += ["compare_measurements"]

@@ -15,6 +15,9 @@ PNG, closes its figure and returns the path.  The inputs are:
 Colours are fixed per variant for the whole report (:func:`variant_palette`): the baseline
 is always dark grey, the other variants take the colour-blind-safe seaborn palette in order.
 :func:`all_figures` draws every figure that has data and returns their titles and captions.
+
+Every function takes ``lang`` (``en``/``ru``): titles, axis labels, legends and captions
+come from :mod:`bench.i18n` in that language.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, FuncFormatter
+
+from bench.i18n import gettext as _t
 
 __all__ = [
     "DPI",
@@ -196,6 +201,7 @@ def accuracy_by_variant(
     order: Sequence[str] | None = None,
     palette: Mapping[str, Any] | None = None,
     title: str | None = None,
+    lang: str = "en",
 ) -> Path:
     """Per variant: mean with a 95% t-interval, every seed as a dot, the baseline mean dashed.
 
@@ -207,10 +213,10 @@ def accuracy_by_variant(
         baseline = order[0]
     palette = dict(palette) if palette is not None else variant_palette(order, baseline)
     ok = _ok(runs)
-    label = METRIC_LABELS.get(metric, metric.replace("_", " "))
-    title = title if title is not None else f"{label} by variant"
+    label = _t(METRIC_LABELS.get(metric, metric.replace("_", " ")), lang)
+    title = title if title is not None else _t("{label} by variant", lang, label=label)
     if not order:
-        return _empty_figure(path, "no runs", title)
+        return _empty_figure(path, _t("no runs", lang), title)
     summary = _summary(ok, metric, order)
     values = _numeric(ok, metric)
     fraction = _is_fraction(metric, values.dropna().tolist())
@@ -237,9 +243,9 @@ def accuracy_by_variant(
                 ls="--",
                 lw=1.2,
                 zorder=1,
-                label="baseline mean"
+                label=_t("baseline mean", lang)
                 if baseline.lower() == "baseline"
-                else f"baseline mean ({_label(baseline, 24)})",
+                else _t("baseline mean ({name})", lang, name=_label(baseline, 24)),
             )
         for y, row in zip(ys, summary.itertuples(index=False)):
             colour = palette.get(row.variant, BASELINE_COLOR)
@@ -259,7 +265,7 @@ def accuracy_by_variant(
                 ax.text(
                     0.01,
                     y,
-                    "no successful runs" if row.n == 0 else "no data",
+                    _t("no successful runs", lang) if row.n == 0 else _t("no data", lang),
                     transform=ax.get_yaxis_transform(),
                     va="center",
                     fontsize=9,
@@ -296,7 +302,7 @@ def accuracy_by_variant(
                 tick.set_fontweight("bold")
         ax.set_ylim(len(order) - 0.5, -0.6)
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(label + ("  (lower is better)" if metric in _LOWER_IS_BETTER else ""))
+        ax.set_xlabel(label + (_t("  (lower is better)", lang) if metric in _LOWER_IS_BETTER else ""))
         if fraction:
             finite = pd.concat([values.dropna(), summary["low"].dropna(), summary["high"].dropna()])
             span = float(finite.max() - finite.min()) if len(finite) else 0.0
@@ -313,7 +319,7 @@ def accuracy_by_variant(
                 color="#666666",
                 lw=2.2,
                 markersize=6,
-                label="mean ± 95% CI",
+                label=_t("mean ± 95% CI", lang),
             ),
             Line2D(
                 [],
@@ -323,7 +329,7 @@ def accuracy_by_variant(
                 color="#666666",
                 alpha=0.55,
                 markersize=4,
-                label="single seeds",
+                label=_t("single seeds", lang),
             ),
         ]
         if ax.get_legend_handles_labels()[0]:
@@ -341,6 +347,7 @@ def learning_curves(
     order: Sequence[str] | None = None,
     palette: Mapping[str, Any] | None = None,
     baseline: str | None = None,
+    lang: str = "en",
 ) -> Path:
     """Accuracy (left) and loss (right) per epoch: validation solid, training dashed.
 
@@ -349,7 +356,7 @@ def learning_curves(
     """
     needed = {"variant", "epoch", "name", "value"}
     if history is None or len(history) == 0 or not needed <= set(history.columns):
-        return _empty_figure(path, "no training history", "Learning curves")
+        return _empty_figure(path, _t("no training history", lang), _t("Learning curves", lang))
     frame = history.copy()
     frame["variant"] = frame["variant"].astype(str)
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
@@ -369,7 +376,7 @@ def learning_curves(
     ]
     panels = [(t, names) for t, names in panels if frame["name"].isin(names).any()]
     if not panels or frame.empty:
-        return _empty_figure(path, "no accuracy or loss history", "Learning curves")
+        return _empty_figure(path, _t("no accuracy or loss history", lang), _t("Learning curves", lang))
 
     n_epochs = frame["epoch"].nunique()
     dodge = min(0.12, 0.8 / max(1, len(order)))
@@ -417,8 +424,8 @@ def learning_curves(
                 ax.set_xticks(epochs)
             if len(epochs) == 1:
                 ax.set_xlim(epochs[0] - 0.6, epochs[0] + 0.6)
-            ax.set_xlabel("epoch")
-            ax.set_title(panel, loc="left")
+            ax.set_xlabel(_t("epoch", lang))
+            ax.set_title(_t(panel, lang), loc="left")
             if panel == "Accuracy":
                 vals = frame[frame["name"].isin((val_name, train_name))]["value"]
                 if len(vals) and vals.min() >= 0 and vals.max() <= 1:
@@ -434,13 +441,13 @@ def learning_curves(
                 [],
                 color=palette.get(v, BASELINE_COLOR),
                 lw=2.2,
-                label=_label(v, 30) + (" (baseline)" if v == baseline and v != "baseline" else ""),
+                label=_label(v, 30) + (_t(" (baseline)", lang) if v == baseline and v != "baseline" else ""),
             )
             for v in order
         ]
         handles += [
-            Line2D([], [], color="#666666", ls="-", lw=2, label="validation"),
-            Line2D([], [], color="#666666", ls="--", lw=1.3, label="training"),
+            Line2D([], [], color="#666666", ls="-", lw=2, label=_t("validation", lang)),
+            Line2D([], [], color="#666666", ls="--", lw=1.3, label=_t("training", lang)),
         ]
         fig.legend(
             handles=handles,
@@ -528,6 +535,7 @@ def accuracy_vs_cost(
     baseline: str | None = None,
     order: Sequence[str] | None = None,
     palette: Mapping[str, Any] | None = None,
+    lang: str = "en",
 ) -> Path:
     """Mean accuracy (95% t-interval over seeds) against the mean cost ``x``, per variant.
 
@@ -540,9 +548,9 @@ def accuracy_vs_cost(
         baseline = order[0]
     palette = dict(palette) if palette is not None else variant_palette(order, baseline)
     ok = _ok(runs)
-    x_label = METRIC_LABELS.get(x, x.replace("_", " "))
-    y_label = METRIC_LABELS.get(metric, metric)
-    title = f"{y_label} vs " + _COST_TITLES.get(x, x.replace("_", " "))
+    x_label = _t(METRIC_LABELS.get(x, x.replace("_", " ")), lang)
+    y_label = _t(METRIC_LABELS.get(metric, metric), lang)
+    title = _t("{y} vs {x}", lang, y=y_label, x=_t(_COST_TITLES.get(x, x.replace("_", " ")), lang))
     acc = _summary(ok, metric, order).set_index("variant")
     cost = _summary(ok, x, order).set_index("variant")
     table = pd.DataFrame(
@@ -550,7 +558,7 @@ def accuracy_vs_cost(
     )
     table = table[np.isfinite(table["x"]) & np.isfinite(table["y"])]
     if table.empty:
-        return _empty_figure(path, f"no successful runs with {x} and {metric}", title)
+        return _empty_figure(path, _t("no successful runs with {x} and {metric}", lang, x=x, metric=metric), title)
     if pareto is None:
         from bench.analysis import pareto_front
 
@@ -616,7 +624,7 @@ def accuracy_vs_cost(
             ax.xaxis.set_major_formatter(EngFormatter(sep=" "))
         elif x == "train_seconds":
             ax.xaxis.set_major_formatter(EngFormatter(unit="s", sep=" "))
-        ax.set_xlabel(x_label + ("  (log scale)" if log_x else ""))
+        ax.set_xlabel(x_label + (_t("  (log scale)", lang) if log_x else ""))
         ax.set_ylabel(y_label)
         if fraction:
             span = float(
@@ -636,7 +644,7 @@ def accuracy_vs_cost(
                 markerfacecolor="#777777",
                 markeredgecolor="#222222",
                 markersize=8,
-                label="Pareto (not beaten on both axes)",
+                label=_t("Pareto (not beaten on both axes)", lang),
             ),
             Line2D(
                 [],
@@ -647,21 +655,21 @@ def accuracy_vs_cost(
                 markeredgecolor="#777777",
                 markeredgewidth=2,
                 markersize=7,
-                label="dominated",
+                label=_t("dominated", lang),
             ),
-            Line2D([], [], color="#777777", lw=1.5, label="95% CI over seeds"),
+            Line2D([], [], color="#777777", lw=1.5, label=_t("95% CI over seeds", lang)),
         ]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.13), ncol=3)
         return _finish(fig, path)
 
 
 def confusion_matrix_plot(
-    matrix: np.ndarray, class_names: Sequence[str], path: str | Path, title: str = ""
+    matrix: np.ndarray, class_names: Sequence[str], path: str | Path, title: str = "", lang: str = "en"
 ) -> Path:
     """Row-normalised confusion matrix (rows: true class), annotated up to 12 classes."""
     counts = np.asarray(matrix, dtype=float)
     if counts.ndim != 2 or counts.shape[0] == 0 or counts.shape[0] != counts.shape[1]:
-        return _empty_figure(path, "no confusion matrix", title)
+        return _empty_figure(path, _t("no confusion matrix", lang), title)
     sums = counts.sum(axis=1, keepdims=True)
     normalised = np.divide(counts, sums, out=np.zeros_like(counts), where=sums > 0)
     n = counts.shape[0]
@@ -688,10 +696,10 @@ def confusion_matrix_plot(
             linecolor="white",
             xticklabels=[_label(c, 16) for c in names] if n <= 50 else False,
             yticklabels=[_label(c, 16) for c in names] if n <= 50 else False,
-            cbar_kws={"label": "fraction of the true class", "shrink": 0.8},
+            cbar_kws={"label": _t("fraction of the true class", lang), "shrink": 0.8},
         )
-        ax.set_xlabel("predicted class")
-        ax.set_ylabel("true class")
+        ax.set_xlabel(_t("predicted class", lang))
+        ax.set_ylabel(_t("true class", lang))
         if n <= 50:
             long = max((len(c) for c in names), default=0) > 3 or n > 12
             ax.set_xticklabels(
@@ -699,15 +707,15 @@ def confusion_matrix_plot(
             )
             ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
         ax.grid(False)
-        ax.set_title(title or "Confusion matrix (row-normalised)", loc="left")
+        ax.set_title(title or _t("Confusion matrix (row-normalised)", lang), loc="left")
         return _finish(fig, path)
 
 
-def per_class_accuracy_plot(frame: pd.DataFrame, path: str | Path) -> Path:
+def per_class_accuracy_plot(frame: pd.DataFrame, path: str | Path, lang: str = "en") -> Path:
     """Heatmap of per-class accuracy: variants (rows, given order) × classes (columns)."""
     needed = {"variant", "class_name", "accuracy"}
     if frame is None or len(frame) == 0 or not needed <= set(frame.columns):
-        return _empty_figure(path, "no per-class results", "Per-class accuracy")
+        return _empty_figure(path, _t("no per-class results", lang), _t("Per-class accuracy", lang))
     data = frame.copy()
     data["variant"] = data["variant"].astype(str)
     data["class_name"] = data["class_name"].astype(str)
@@ -737,17 +745,17 @@ def per_class_accuracy_plot(frame: pd.DataFrame, path: str | Path) -> Path:
             linecolor="white",
             xticklabels=[_label(c, 16) for c in cols],
             yticklabels=[_label(r) for r in rows],
-            cbar_kws={"label": "accuracy (%)" if fraction else "accuracy"},
+            cbar_kws={"label": _t("accuracy (%)", lang) if fraction else _t("accuracy", lang)},
         )
         long = max((len(c) for c in cols), default=0) > 3 or len(cols) > 12
         ax.set_xticklabels(
             ax.get_xticklabels(), rotation=45 if long else 0, ha="right" if long else "center"
         )
         ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
-        ax.set_xlabel("class")
+        ax.set_xlabel(_t("class", lang))
         ax.set_ylabel("")
         ax.grid(False)
-        ax.set_title("Per-class accuracy (mean over seeds)", loc="left")
+        ax.set_title(_t("Per-class accuracy (mean over seeds)", lang), loc="left")
         return _finish(fig, path)
 
 
@@ -801,6 +809,7 @@ def all_figures(
     baseline: str | None = None,
     confusion: Any = None,
     per_class: pd.DataFrame | None = None,
+    lang: str = "en",
 ) -> list[dict[str, str]]:
     """Draw every figure that has data into ``out_dir/figures``.
 
@@ -835,11 +844,11 @@ def all_figures(
         no_value = [r.variant for r in counts.itertuples() if r.n == 0 and r.variant in with_ok]
         notes = []
         if single:
-            notes.append("no interval for " + ", ".join(single) + " (a single seed)")
+            notes.append(_t("no interval for {names} (a single seed)", lang, names=", ".join(single)))
         if failed:
-            notes.append("no successful runs: " + ", ".join(failed))
+            notes.append(_t("no successful runs: {names}", lang, names=", ".join(failed)))
         if no_value:
-            notes.append("not measured: " + ", ".join(no_value))
+            notes.append(_t("not measured: {names}", lang, names=", ".join(no_value)))
         text = "; ".join(notes)
         return (" " + text[:1].upper() + text[1:] + ".") if notes else ""
 
@@ -857,15 +866,20 @@ def all_figures(
             baseline=baseline,
             order=order,
             palette=palette,
-            title=title,
+            title=_t(title, lang),
+            lang=lang,
         )
         add(
             fig_id,
-            title,
-            f"{METRIC_LABELS[metric]} of each variant (rows). Large marker: mean over seeds; "
-            "whiskers: 95% t confidence interval of the mean (clipped to 0–100%); "
-            "small dots: single seeds; "
-            "dashed line and shaded band: the baseline's mean and its interval."
+            _t(title, lang),
+            _t(
+                "{label} of each variant (rows). Large marker: mean over seeds; "
+                "whiskers: 95% t confidence interval of the mean (clipped to 0–100%); "
+                "small dots: single seeds; "
+                "dashed line and shaded band: the baseline's mean and its interval.",
+                lang,
+                label=_t(METRIC_LABELS[metric], lang),
+            )
             + seeds_note(metric),
             f"{fig_id}.png",
         )
@@ -893,13 +907,17 @@ def all_figures(
                 order=order,
                 palette=palette,
                 baseline=baseline,
+                lang=lang,
             )
             add(
                 "learning_curves",
-                "Learning curves",
-                "Accuracy (left) and loss (right) after each epoch. Solid: validation; dashed: "
-                "training. Lines: mean over seeds; bands: range from the lowest to the highest "
-                "seed. Successful runs only.",
+                _t("Learning curves", lang),
+                _t(
+                    "Accuracy (left) and loss (right) after each epoch. Solid: validation; dashed: "
+                    "training. Lines: mean over seeds; bands: range from the lowest to the highest "
+                    "seed. Successful runs only.",
+                    lang,
+                ),
                 "learning_curves.png",
             )
 
@@ -913,16 +931,22 @@ def all_figures(
         if not usable.any():
             continue
         accuracy_vs_cost(
-            runs, fig_dir / f"{fig_id}.png", x=x, baseline=baseline, order=order, palette=palette
+            runs, fig_dir / f"{fig_id}.png", x=x, baseline=baseline, order=order, palette=palette,
+            lang=lang,
         )
         missing = [v for v, ok_ in zip(order, usable) if not ok_]
         add(
             fig_id,
-            title,
-            "Mean accuracy over seeds (whiskers: 95% t confidence interval, within 0–100%) "
-            f"against the mean {what}. Filled, ringed points joined by the step line are Pareto-optimal: no other "
-            "variant is both cheaper and more accurate; hollow points are dominated."
-            + (" Not shown (no data): " + ", ".join(missing) + "." if missing else ""),
+            _t(title, lang),
+            _t(
+                "Mean accuracy over seeds (whiskers: 95% t confidence interval, within 0–100%) "
+                "against the mean {what}. Filled, ringed points joined by the step line are "
+                "Pareto-optimal: no other variant is both cheaper and more accurate; hollow points "
+                "are dominated.",
+                lang,
+                what=_t(what, lang),
+            )
+            + (_t(" Not shown (no data): {names}.", lang, names=", ".join(missing)) if missing else ""),
             f"{fig_id}.png",
         )
 
@@ -931,12 +955,15 @@ def all_figures(
         and len(per_class)
         and {"variant", "class_name", "accuracy"} <= set(per_class.columns)
     ) and pd.to_numeric(per_class["accuracy"], errors="coerce").notna().any():
-        per_class_accuracy_plot(per_class, fig_dir / "per_class_accuracy.png")
+        per_class_accuracy_plot(per_class, fig_dir / "per_class_accuracy.png", lang=lang)
         add(
             "per_class_accuracy",
-            "Per-class accuracy",
-            "Accuracy on each class (columns) for each variant (rows), mean over seeds, "
-            "in percent.",
+            _t("Per-class accuracy", lang),
+            _t(
+                "Accuracy on each class (columns) for each variant (rows), mean over seeds, "
+                "in percent.",
+                lang,
+            ),
             "per_class_accuracy.png",
         )
 
@@ -946,7 +973,9 @@ def all_figures(
             continue
         variant = item.get("variant")
         title = item.get("title") or (
-            f"Confusion matrix: {variant}" if variant else "Confusion matrix"
+            _t("Confusion matrix: {variant}", lang, variant=variant)
+            if variant
+            else _t("Confusion matrix", lang)
         )
         file_name = f"confusion_{_slug(str(variant)) if variant else index}_{index}.png"
         confusion_matrix_plot(
@@ -954,15 +983,18 @@ def all_figures(
             list(item.get("class_names") or []),
             fig_dir / file_name,
             title=title,
+            lang=lang,
         )
         add(
             f"confusion_{index}",
             title,
-            "Confusion matrix"
-            + (f" for {variant}" if variant else "")
+            (_t("Confusion matrix for {variant}", lang, variant=variant) if variant else _t("Confusion matrix", lang))
             + (f" ({item['caption']})" if item.get("caption") else "")
-            + ", row-normalised: each row (true class) shows the fraction of its examples "
-            "predicted as each class; the diagonal is per-class recall.",
+            + _t(
+                ", row-normalised: each row (true class) shows the fraction of its examples "
+                "predicted as each class; the diagonal is per-class recall.",
+                lang,
+            ),
             file_name,
         )
     return figures

@@ -21,7 +21,7 @@ import yaml
 from tabulate import tabulate
 
 import bench
-from bench import analysis
+from bench import analysis, i18n
 from bench.errors import BenchError
 from bench.store import ResultStore
 from bench.suite import describe_changes
@@ -42,8 +42,12 @@ def render_report(
     out_dir: Optional[str | Path] = None,
     templates: Optional[str | Path] = None,
     suite_name: Optional[str] = None,
+    lang: Optional[str] = None,
 ) -> list[Path]:
-    """Write report.md, report.html and figures/ for one suite; return the report paths."""
+    """Write report.md, report.html and figures/ for one suite; return the report paths.
+
+    ``lang`` (``en``/``ru``) overrides the suite's ``lang:`` for every generated word.
+    """
     from bench.formatting import template_environment
 
     store_path = Path(store_path)
@@ -52,8 +56,9 @@ def render_report(
         environment = template_environment(templates)
     except FileNotFoundError as exc:
         raise BenchError(f"--templates: {exc}") from None
+    i18n.install(environment)
     with ResultStore(store_path, create=False) as store:
-        context = build_context(store, out, suite_name)
+        context = build_context(store, out, suite_name, lang=lang)
     written = []
     for template_name, file_name in (("report.md.j2", "report.md"), ("report.html.j2", "report.html")):
         try:
@@ -66,9 +71,12 @@ def render_report(
     return written
 
 
-def build_context(store: ResultStore, out_dir: Path, suite_name: Optional[str] = None) -> dict[str, Any]:
-    """Everything the templates show, computed from the store."""
+def build_context(
+    store: ResultStore, out_dir: Path, suite_name: Optional[str] = None, lang: Optional[str] = None
+) -> dict[str, Any]:
+    """Everything the templates show, computed from the store (words in ``lang``)."""
     definition = store.suite_definition(suite_name)
+    definition["lang"] = lang = i18n.check_lang(lang or definition.get("lang") or None)
     runs = store.runs_frame(definition["name"])
     for metric in RESULT_METRICS:
         if metric not in runs.columns:
@@ -87,7 +95,6 @@ def build_context(store: ResultStore, out_dir: Path, suite_name: Optional[str] =
     pareto = _pareto(summary)
     comparisons = _comparisons(runs, definition, predictions)
     claims = _claims(runs, comparisons, definition)
-    lang = definition.get("lang", "en")
     sentences = (
         analysis.conclusion_sentences(
             comparisons, changes={n: f"{n} ({c})" for n, c in changes.items()}, lang=lang
@@ -101,7 +108,7 @@ def build_context(store: ResultStore, out_dir: Path, suite_name: Optional[str] =
         mean = means.loc[name] if name in means.index else pd.Series(dtype=float)
         std = stds.loc[name] if name in stds.index else pd.Series(dtype=float)
         statuses = runs[runs["variant"] == name]["status"].value_counts().to_dict()
-        notes = ", ".join(f"{n} {s}" for s, n in statuses.items() if s != "ok")
+        notes = ", ".join(f"{n} {i18n.t(s, lang)}" for s, n in statuses.items() if s != "ok")
         results.append(
             {
                 "variant": name,
@@ -124,13 +131,15 @@ def build_context(store: ResultStore, out_dir: Path, suite_name: Optional[str] =
         )
 
     conclusions = _conclusion_rows(comparisons, changes)
-    per_class, confusion = _per_class(runs, predictions, dataset, baseline)
+    for row in conclusions:
+        row["verdict_detail"] = i18n.verdict_detail(row["verdict_detail"], lang)
+    per_class, confusion = _per_class(runs, predictions, dataset, baseline, lang)
     history = store.history_frame(ok["key"].unique())
     history = history.merge(
         runs[["key", "variant", "seed"]].drop_duplicates("key").rename(columns={"key": "run_key"}),
         on="run_key",
     ) if len(history) else history
-    figures = _figures(runs, history, out_dir, baseline, confusion, per_class)
+    figures = _figures(runs, history, out_dir, baseline, confusion, per_class, lang)
 
     return {
         "suite": {
@@ -143,20 +152,21 @@ def build_context(store: ResultStore, out_dir: Path, suite_name: Optional[str] =
             "alpha": definition.get("alpha", 0.05),
             "min_effect": definition.get("min_effect", 0.0),
         },
+        "lang": lang,
         "generated_at": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "bench_version": bench.__version__,
-        "convention": CONVENTION,
-        "environment": _environment(ok if len(ok) else runs),
+        "convention": i18n.t(CONVENTION, lang),
+        "environment": _environment(ok if len(ok) else runs, lang),
         "dataset": dataset,
         "training": _training(definition),
         "counts": _counts(runs),
         "results": results,
-        "results_md": _results_markdown(results),
+        "results_md": _results_markdown(results, lang),
         "conclusions": conclusions,
-        "conclusions_md": _conclusions_markdown(conclusions),
+        "conclusions_md": _conclusions_markdown(conclusions, lang),
         "sentences": sentences,
         "claims": claims,
-        "claims_md": _claims_markdown(claims),
+        "claims_md": _claims_markdown(claims, lang),
         "figures": figures,
         "variants": [
             {
@@ -169,6 +179,7 @@ def build_context(store: ResultStore, out_dir: Path, suite_name: Optional[str] =
         ],
         "failures": _failures(runs),
         "per_class": per_class_table(per_class),
+        "per_class_changes": _per_class_changes(runs, predictions, dataset, definition, changes),
     }
 
 
@@ -230,19 +241,25 @@ def _claims(
         other = _comparisons(runs, definition, {}, metric)
         if other is not None:
             frames.append(other)
-    table = analysis.check_claims(pd.concat(frames), claims, lang=definition.get("lang", "en"))
-    return _claim_rows(table)
+    lang = definition.get("lang", "en")
+    table = analysis.check_claims(pd.concat(frames), claims, lang=lang)
+    return _claim_rows(table, lang)
 
 
-def _claim_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+def _claim_rows(table: pd.DataFrame, lang: str = "en") -> list[dict[str, Any]]:
     rows = []
     for row in table.to_dict("records"):
         rows.append(
             {
                 "variant": row["variant"],
-                "claim": f"{row['metric']} {row['direction']}",
+                "claim": i18n.t(
+                    "{metric} {direction}", lang,
+                    metric=i18n.t(row["metric"], lang), direction=i18n.t(row["direction"], lang),
+                ),
                 "note": row.get("note") or "",
-                "measured": _delta_text(row["metric"], row.get("delta"), row.get("ci_low"), row.get("ci_high")),
+                "measured": _delta_text(
+                    row["metric"], row.get("delta"), row.get("ci_low"), row.get("ci_high"), lang
+                ),
                 "verdict": row["result"],
                 "reason": row.get("reason", ""),
             }
@@ -250,16 +267,16 @@ def _claim_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def _delta_text(metric: str, delta: Any, low: Any, high: Any) -> str:
+def _delta_text(metric: str, delta: Any, low: Any, high: Any, lang: str = "en") -> str:
     if _num(delta) is None:
         return "—"
     if analysis.is_fraction_metric(metric):
-        scale, unit = 100.0, " pp"
+        scale, unit = 100.0, i18n.t(" pp", lang)
     else:
         scale, unit = 1.0, ""
     text = f"{delta * scale:+.2f}{unit}"
     if _num(low) is not None and _num(high) is not None:
-        text += f" (95% CI {low * scale:+.2f} … {high * scale:+.2f})"
+        text += i18n.t(" (95% CI {low} … {high})", lang, low=f"{low * scale:+.2f}", high=f"{high * scale:+.2f}")
     return text
 
 
@@ -294,7 +311,7 @@ def _conclusion_rows(comparisons: Optional[pd.DataFrame], changes: dict[str, str
 
 
 def _per_class(
-    runs: pd.DataFrame, predictions: dict, dataset: dict[str, Any], baseline: str
+    runs: pd.DataFrame, predictions: dict, dataset: dict[str, Any], baseline: str, lang: str = "en"
 ) -> tuple[Optional[pd.DataFrame], Optional[dict[str, Any]]]:
     """Mean per-class accuracy per variant, and the best variant's confusion matrix."""
     classes = dataset.get("classes")
@@ -313,8 +330,52 @@ def _per_class(
     if best is not None:
         matrix = sum(analysis.confusion_matrix(*predictions[k], classes) for k in ok[ok["variant"] == best]["key"])
         confusion = {"matrix": matrix, "class_names": names, "variant": best,
-                     "title": f"Confusion matrix of the best variant ({best}), all seeds"}
+                     "title": i18n.t("Confusion matrix of the best variant ({variant}), all seeds", lang, variant=best)}
     return frame, confusion
+
+
+def _per_class_changes(
+    runs: pd.DataFrame,
+    predictions: dict,
+    dataset: dict[str, Any],
+    definition: dict[str, Any],
+    changes: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Per variant, the classes whose accuracy changed significantly from the baseline.
+
+    A mean accuracy can hide a trade (one class up, another down); this lists each
+    such class with Welch's test over seeds, Holm-corrected across the classes
+    (:func:`bench.analysis.per_class_changes`).  Variants with no changed class are left out.
+    """
+    classes = dataset.get("classes")
+    baseline = definition.get("baseline", "base")
+    if not classes or not predictions or baseline not in set(runs["variant"]):
+        return []
+    names = dataset.get("class_names") or None
+    if names is not None and len(names) != classes:
+        names = None
+    out = []
+    for name in _order(runs, definition):
+        if name == baseline:
+            continue
+        table = analysis.per_class_changes(
+            runs, predictions, baseline, name, int(classes),
+            alpha=definition.get("alpha", 0.05), min_effect=definition.get("min_effect", 0.0),
+            class_names=names,
+        )  # fmt: skip
+        if len(table):
+            out.append({
+                "variant": name,
+                "changes": changes.get(name, "—"),
+                "classes": [
+                    {"class_name": str(r["class_name"]), "acc_baseline": _num(r["acc_baseline"]),
+                     "acc_variant": _num(r["acc_variant"]), "delta": _num(r["delta"]),
+                     "ci_low": _num(r["ci_low"]), "ci_high": _num(r["ci_high"]),
+                     "p_holm": _num(r["p_holm"]), "direction": r["direction"]}
+                    for r in table.to_dict("records")
+                ],
+            })  # fmt: skip
+    return out
 
 
 def per_class_table(frame: Optional[pd.DataFrame]) -> Optional[dict[str, Any]]:
@@ -328,10 +389,12 @@ def per_class_table(frame: Optional[pd.DataFrame]) -> Optional[dict[str, Any]]:
     }
 
 
-def _figures(runs, history, out_dir, baseline, confusion, per_class) -> list[dict[str, Any]]:
+def _figures(runs, history, out_dir, baseline, confusion, per_class, lang="en") -> list[dict[str, Any]]:
     from bench import figures
 
-    listed = figures.all_figures(runs, history, out_dir, baseline=baseline, confusion=confusion, per_class=per_class)
+    listed = figures.all_figures(
+        runs, history, out_dir, baseline=baseline, confusion=confusion, per_class=per_class, lang=lang
+    )
     for figure in listed:
         data = (Path(out_dir) / figure["file"]).read_bytes()
         figure["data_uri"] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
@@ -364,14 +427,14 @@ def _training(definition: dict[str, Any]) -> dict[str, Any]:
     return {k: train.get(k) for k in ("epochs", "batch_size", "optimizer", "learning_rate", "seeds")}
 
 
-def _environment(runs: pd.DataFrame) -> dict[str, Any]:
+def _environment(runs: pd.DataFrame, lang: str = "en") -> dict[str, Any]:
     if runs.empty or runs["host"].dropna().empty:
         return {"host": "—", "hardware": "—", "versions": {}}
     row = runs.dropna(subset=["host"]).iloc[-1]
     hardware = json.loads(row["hardware"] or "{}")
     gpus = hardware.get("gpus") or []
-    text = f"{hardware.get('cpu', '?')}, {hardware.get('cores', '?')} cores"
-    text += f", GPUs: {', '.join(gpus)}" if gpus else ", no GPU"
+    text = i18n.t("{cpu}, {cores} cores", lang, cpu=hardware.get("cpu", "?"), cores=hardware.get("cores", "?"))
+    text += i18n.t(", GPUs: {gpus}", lang, gpus=", ".join(gpus)) if gpus else i18n.t(", no GPU", lang)
     return {"host": row["host"], "hardware": text, "versions": json.loads(row["versions"] or "{}")}
 
 
@@ -397,10 +460,12 @@ def _failures(runs: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 # -- Markdown tables (tabulate) ------------------------------------------------------------------
-def _results_markdown(results: list[dict[str, Any]]) -> str:
+def _results_markdown(results: list[dict[str, Any]], lang: str = "en") -> str:
     from bench.formatting import fmt_count, fmt_flops, fmt_num, fmt_pct, fmt_seconds, md_cell
 
-    header = ["variant", "changes", "seeds", "accuracy", "top-5", "FLOPs", "params", "train time", "images/s", "latency"]
+    header = [i18n.t(h, lang) for h in (
+        "variant", "changes", "seeds", "accuracy", "top-5", "FLOPs", "params", "train time", "images/s", "latency"
+    )]
     rows = [
         [
             md_cell(r["variant"]) + (" ★" if r["pareto"] else ""),
@@ -410,9 +475,9 @@ def _results_markdown(results: list[dict[str, Any]]) -> str:
             fmt_pct(r["top5"]),
             fmt_flops(r["flops"]),
             fmt_count(r["params"]),
-            fmt_seconds(r["train_seconds"]),
+            i18n.localize_units(fmt_seconds(r["train_seconds"]), lang),
             fmt_num(r["images_per_second"]),
-            f"{fmt_num(r['latency_ms'])} ms" if r["latency_ms"] is not None else "—",
+            i18n.t("{x} ms", lang, x=fmt_num(r["latency_ms"])) if r["latency_ms"] is not None else "—",
         ]
         for r in results
     ]
@@ -427,21 +492,25 @@ def _pct_pm(mean: Optional[float], std: Optional[float]) -> str:
     return f"{fmt_pct(mean, 2)} ± {std * 100:.2f}" if std is not None else fmt_pct(mean, 2)
 
 
-def _conclusions_markdown(rows: list[dict[str, Any]]) -> str:
+def _conclusions_markdown(rows: list[dict[str, Any]], lang: str = "en") -> str:
     if not rows:
         return ""
     from bench.formatting import fmt_p, fmt_pct, fmt_pp, fmt_ratio, md_cell
 
-    header = ["variant", "what changed", "accuracy", "Δ vs baseline (95% CI)", "p (Holm)", "verdict", "×FLOPs", "×time", "×params"]
+    header = [i18n.t(h, lang) for h in (
+        "variant", "what changed", "accuracy", "Δ vs baseline (95% CI)", "p (Holm)", "verdict", "×FLOPs", "×time", "×params"
+    )]
     table = [
         [
             md_cell(r["variant"]),
             md_cell(r["changes"]),
             fmt_pct(r["accuracy"], 2),
-            f"{fmt_pp(r['delta'], 2)} ({fmt_pp(r['delta_ci_low'], 2)} … {fmt_pp(r['delta_ci_high'], 2)})"
+            i18n.localize_units(
+                f"{fmt_pp(r['delta'], 2)} ({fmt_pp(r['delta_ci_low'], 2)} … {fmt_pp(r['delta_ci_high'], 2)})", lang
+            )
             if r["delta"] is not None else "—",
             fmt_p(r["p_holm"]),
-            md_cell(r["verdict_detail"] or r["verdict"]),
+            md_cell(r["verdict_detail"] or i18n.t(r["verdict"], lang)),
             fmt_ratio(r["flops_ratio"]),
             fmt_ratio(r["time_ratio"]),
             fmt_ratio(r["params_ratio"]),
@@ -451,11 +520,14 @@ def _conclusions_markdown(rows: list[dict[str, Any]]) -> str:
     return tabulate(table, header, tablefmt="github", disable_numparse=True)
 
 
-def _claims_markdown(rows: list[dict[str, Any]]) -> str:
+def _claims_markdown(rows: list[dict[str, Any]], lang: str = "en") -> str:
     if not rows:
         return ""
     from bench.formatting import md_cell
 
-    header = ["variant", "claim", "note", "measured", "verdict"]
-    table = [[md_cell(r[k]) for k in ("variant", "claim", "note", "measured", "verdict")] for r in rows]
+    header = [i18n.t(h, lang) for h in ("variant", "claim", "note", "measured", "verdict")]
+    table = [
+        [md_cell(r[k]) for k in ("variant", "claim", "note", "measured")] + [md_cell(i18n.t(r["verdict"], lang))]
+        for r in rows
+    ]
     return tabulate(table, header, tablefmt="github", disable_numparse=True)

@@ -19,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("target", metavar="SUITE_OR_STORE", help="suite YAML file or results.sqlite")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: the store's folder)")
     parser.add_argument("--templates", metavar="DIR", help="report templates overriding the defaults")
+    parser.add_argument("--lang", choices=("en", "ru"), help="language of the report (default: the suite's lang:, else en)")
     parser.add_argument("--suite", dest="suite_name", metavar="NAME", help="which suite, if the store holds several")
     parser.set_defaults(handler=execute)
 
@@ -42,7 +43,11 @@ def execute(args: argparse.Namespace) -> int:
 
     store_path, suite_name = resolve_store(args.target)
     written = render_report(
-        store_path, out_dir=args.out, templates=args.templates, suite_name=args.suite_name or suite_name
+        store_path,
+        out_dir=args.out,
+        templates=args.templates,
+        suite_name=args.suite_name or suite_name,
+        lang=args.lang,
     )
     print("report: " + ", ".join(str(p) for p in written))
     return 0

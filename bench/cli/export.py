@@ -1,0 +1,95 @@
+"""``bench export STORE``: runs as CSV/JSON/Parquet, or logged to an MLflow tracking store."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+_FORMAT_BY_SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="export a store's runs (CSV, JSON, Parquet) or log them to MLflow",
+        description="One row per trained run (suite, variant, seed, key, status, every metric, "
+        "times, host); --config adds the resolved configuration as config.* columns. "
+        "With --mlflow, log every run to an MLflow tracking store instead: params from the "
+        "flattened configuration, metrics, per-epoch history as steps, the report as an "
+        "artifact (needs pip install 'bench[mlflow]'). Nothing is trained.",
+        epilog="Examples: bench export reports/quickstart/results.sqlite --out runs.csv   |   "
+        "bench export suites/quickstart.yaml --format json   |   "
+        "bench export reports/quickstart/results.sqlite --mlflow sqlite:///mlflow.db",
+    )
+    parser.add_argument(
+        "target", metavar="STORE", help="results.sqlite, its folder, or the suite file"
+    )
+    parser.add_argument(
+        "--format",
+        choices=("csv", "json", "parquet"),
+        help="file format (default: from --out's extension, else csv)",
+    )
+    parser.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
+    parser.add_argument(
+        "--config", action="store_true", help="add the configuration as config.* columns"
+    )
+    parser.add_argument(
+        "--suite", dest="suite_name", metavar="NAME", help="which suite, if the store holds several"
+    )
+    parser.add_argument(
+        "--mlflow",
+        nargs="?",
+        const="",
+        metavar="TRACKING_URI",
+        help="log to MLflow instead (default URI: MLFLOW_TRACKING_URI or MLflow's own), "
+        "e.g. sqlite:///mlflow.db",
+    )
+    parser.add_argument(
+        "--experiment", metavar="NAME", help="MLflow experiment (default bench/<suite>)"
+    )
+    parser.set_defaults(handler=execute)
+
+
+def resolve_target(target: str) -> tuple[Path, str | None]:
+    """A suite file, a store, or a folder holding results.sqlite → (store, suite name or None)."""
+    from bench.cli.report import resolve_store
+
+    path = Path(target)
+    if path.is_dir():
+        path = path / "results.sqlite"
+        if not path.is_file():
+            from bench.errors import BenchError
+
+            raise BenchError(f"{target}: no results.sqlite in this folder")
+        return path, None
+    return resolve_store(target)
+
+
+def execute(args: argparse.Namespace) -> int:
+    from bench.errors import BenchError
+
+    store, suite_name = resolve_target(args.target)
+    suite_name = args.suite_name or suite_name
+    if args.mlflow is not None:
+        if args.format or args.out or args.config:
+            raise BenchError(
+                "--mlflow logs to a tracking store: leave out --format, --out and --config"
+            )
+        from bench.export import export_mlflow
+
+        summary = export_mlflow(
+            store, args.mlflow or None, suite=suite_name, experiment=args.experiment
+        )
+        print(summary.line())
+        return 0
+    if args.experiment:
+        raise BenchError("--experiment only applies with --mlflow")
+    fmt = args.format
+    if fmt is None:
+        fmt = _FORMAT_BY_SUFFIX.get(Path(args.out).suffix.lower(), "csv") if args.out else "csv"
+    from bench.export import export_runs
+
+    written = export_runs(store, fmt, args.out, suite=suite_name, with_config=args.config)
+    if written is not None:
+        print(f"export: {written}")
+    return 0

@@ -1,0 +1,413 @@
+"""``bench publish``: every report under a folder as one static site.
+
+The site is plain files that open from ``file://`` with no network: an
+``index.html`` listing the suites (title, dataset, date, best variant, runs), one
+page per suite and, when asked, a diff page.  A suite whose results store is
+present (``reports/<suite>/results.sqlite``) is re-rendered from the store, so its
+page links back to the index and can show each seed; a folder with only a
+``report.html`` is copied as it is, with a link back added.  Pages carry their
+CSS inline and their figures as ``data:`` URIs (the PNGs are copied beside them
+too); the only scripts are a few lines that sort tables and filter the index.
+
+Like every verb but ``run``, this never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import html as html_lib
+import http.server
+import json
+import re
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import bench
+from bench import i18n
+from bench.errors import BenchError
+
+__all__ = ["SiteEntry", "find_reports", "publish_site", "serve"]
+
+STORE_NAME = "results.sqlite"
+REPORT_NAME = "report.html"
+
+
+@dataclass
+class SiteEntry:
+    """One suite's line on the index page."""
+
+    slug: str  # the page's folder inside the site
+    title: str
+    suite: str
+    dataset: str = "—"
+    date: str = "—"  # when its last run finished (or the report was written), YYYY-MM-DD HH:MM
+    best_variant: Optional[str] = None
+    best_accuracy: Optional[float] = None
+    runs_ok: Optional[int] = None
+    runs_planned: Optional[int] = None
+    runs_failed: int = 0
+    lang: str = "en"
+    source: str = "store"  # "store": re-rendered; "copy": an existing report.html copied
+    origin: str = ""  # where it came from, for messages
+
+    @property
+    def href(self) -> str:
+        return f"{self.slug}/{REPORT_NAME}"
+
+
+@dataclass
+class _Found:
+    folder: Path
+    store: Optional[Path] = None
+    suites: list[str] = field(default_factory=list)
+
+
+def find_reports(reports_dir: str | Path) -> list[_Found]:
+    """Every sub-folder of ``reports_dir`` holding a results store or a report.html."""
+    root = Path(reports_dir)
+    if not root.is_dir():
+        raise BenchError(f"{reports_dir}: no such folder; give the folder that holds your reports")
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        store = folder / STORE_NAME
+        if store.is_file():
+            from bench.store import ResultStore
+
+            with ResultStore(store, create=False) as results:
+                names = results.suite_names()
+            if names:
+                found.append(_Found(folder, store, names))
+                continue
+        if (folder / REPORT_NAME).is_file():
+            found.append(_Found(folder))
+    return found
+
+
+def publish_site(
+    reports_dir: str | Path = "reports",
+    out: str | Path = "site",
+    *,
+    base_url: Optional[str] = None,
+    lang: Optional[str] = None,
+    templates: Optional[str | Path] = None,
+    diff: Optional[Sequence[str | Path]] = None,
+) -> Path:
+    """Build the site in ``out`` and return the path of its index.html.
+
+    ``base_url`` is where the site will be hosted (``https://example.org/bench/``): it
+    becomes each page's canonical link; every link between pages stays relative, so the
+    site also works from disk or under any other path.  ``lang`` forces the language of
+    every page (default: each suite's own, and English for the index).  ``diff`` is
+    ``(OLD_STORE, NEW_STORE)`` for an extra page comparing two measurements of a suite.
+    """
+    lang = i18n.check_lang(lang) if lang else None
+    base_url = _check_base_url(base_url)
+    out = Path(out)
+    reports_root = Path(reports_dir)
+    found = find_reports(reports_root)
+    if not found and not diff:
+        raise BenchError(
+            f"{reports_dir}: no reports found (looked for */{STORE_NAME} and */{REPORT_NAME}); "
+            "run `bench run SUITE` first"
+        )
+    if out.resolve() == reports_root.resolve() or reports_root.resolve() in out.resolve().parents:
+        raise BenchError(f"--out {out}: must be outside {reports_dir}, which it would publish")
+    if out.exists() and any(out.iterdir()) and not (out / "index.html").is_file():
+        raise BenchError(
+            f"--out {out}: the folder exists and is not a bench site (no index.html); "
+            "choose an empty or new folder"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    environment = _environment(templates)
+
+    entries: list[SiteEntry] = []
+    slugs: set[str] = set()
+    for item in found:
+        if item.store is not None:
+            for suite in item.suites:
+                slug = _unique(item.folder.name if len(item.suites) == 1 else suite, slugs)
+                entries.append(
+                    _render_suite(environment, item.store, suite, out / slug, slug, lang, base_url)
+                )
+        else:
+            slug = _unique(item.folder.name, slugs)
+            entries.append(_copy_report(item.folder, out / slug, slug, lang))
+
+    diff_page = None
+    if diff:
+        diff_page = _render_diff(diff, out, lang, base_url, templates)
+
+    index_lang = lang or "en"
+    template = environment.get_template("site/index.html.j2")
+    page = template.render(
+        lang=index_lang,
+        entries=[_entry_view(e) for e in sorted(entries, key=lambda e: e.title.lower())],
+        diff_page=diff_page,
+        generated_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        bench_version=bench.__version__,
+        canonical=(base_url + "index.html") if base_url else None,
+    )
+    index = out / "index.html"
+    index.write_text(page, encoding="utf-8")
+    _remove_stale_pages(out, {e.slug for e in entries})
+    if not diff_page and (out / "diff.html").is_file():
+        (out / "diff.html").unlink()
+    (out / "site.json").write_text(
+        json.dumps([asdict(e) | {"href": e.href} for e in entries], indent=2, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    return index
+
+
+# -- pages ----------------------------------------------------------------------------------
+def _environment(templates: Optional[str | Path]) -> Any:
+    from bench.formatting import template_environment
+
+    try:
+        environment = template_environment(templates)
+    except FileNotFoundError as exc:
+        raise BenchError(f"--templates: {exc}") from None
+    return i18n.install(environment)
+
+
+def _render_suite(
+    environment: Any,
+    store_path: Path,
+    suite: str,
+    page_dir: Path,
+    slug: str,
+    lang: Optional[str],
+    base_url: Optional[str],
+) -> SiteEntry:
+    """The suite's report re-rendered into the site, with a way back to the index."""
+    from bench.report import build_context
+    from bench.store import ResultStore
+
+    if page_dir.exists():
+        shutil.rmtree(page_dir)
+    page_dir.mkdir(parents=True)
+    with ResultStore(store_path, create=False) as store:
+        context = build_context(store, page_dir, suite, lang=lang)
+        runs = store.runs_frame(suite)
+    context["site"] = {
+        "index": "../index.html",
+        "canonical": f"{base_url}{slug}/{REPORT_NAME}" if base_url else None,
+    }
+    context["seed_runs"] = seed_rows(runs)
+    try:
+        page = environment.get_template("report.html.j2").render(**context)
+    except Exception as exc:  # a user's template folder may lack or break the file
+        raise BenchError(f"template report.html.j2: {exc}") from None
+    (page_dir / REPORT_NAME).write_text(page, encoding="utf-8")
+
+    finished = runs["finished_at"].dropna() if "finished_at" in runs else []
+    when = (
+        dt.datetime.fromtimestamp(float(max(finished))).strftime("%Y-%m-%d %H:%M")
+        if len(finished)
+        else "—"
+    )
+    best = max(
+        (r for r in context["results"] if r["accuracy"] is not None),
+        key=lambda r: r["accuracy"],
+        default=None,
+    )
+    counts = context["counts"]
+    return SiteEntry(
+        slug=slug,
+        title=context["suite"]["title"],
+        suite=context["suite"]["name"],
+        dataset=str(context["dataset"]["name"]),
+        date=when,
+        best_variant=best["variant"] if best else None,
+        best_accuracy=best["accuracy"] if best else None,
+        runs_ok=counts["ok"],
+        runs_planned=counts["planned"],
+        runs_failed=counts["failed"] + counts["diverged"] + counts["budget"],
+        lang=context["lang"],
+        source="store",
+        origin=str(store_path),
+    )
+
+
+def seed_rows(runs: Any) -> dict[str, list[dict[str, Any]]]:
+    """Each variant's runs, seed by seed, for the report's "show individual seeds" rows."""
+    from bench.report import _num
+
+    columns = {
+        "accuracy": "accuracy", "top5": "top5_accuracy", "loss": "loss", "flops": "flops",
+        "params": "params", "train_seconds": "train_seconds",
+        "images_per_second": "images_per_second", "latency_ms": "latency_ms",
+    }  # fmt: skip
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for run in runs.sort_values(["seed"], kind="stable").to_dict("records"):
+        row = {"seed": int(run["seed"]), "status": run["status"]}
+        row.update({name: _num(run.get(column)) for name, column in columns.items()})
+        rows.setdefault(run["variant"], []).append(row)
+    return rows
+
+
+_BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_META = re.compile(r'<meta\s+name="bench:([a-z-]+)"\s+content="([^"]*)"', re.IGNORECASE)
+
+
+def _copy_report(folder: Path, page_dir: Path, slug: str, lang: Optional[str]) -> SiteEntry:
+    """A report without its store: copied with its figures, a link to the index added."""
+    if page_dir.exists():
+        shutil.rmtree(page_dir)
+    shutil.copytree(
+        folder, page_dir, ignore=shutil.ignore_patterns("*.sqlite", "*.sqlite-*", "*.md", ".*")
+    )
+    page = (page_dir / REPORT_NAME).read_text(encoding="utf-8", errors="replace")
+    meta = {k: html_lib.unescape(v) for k, v in _META.findall(page)}
+    page_lang = meta.get("lang") or _html_lang(page) or "en"
+    nav_lang = lang or (page_lang if page_lang in i18n.LANGUAGES else "en")
+    nav = (
+        '<nav class="site" style="font:0.9rem system-ui,sans-serif;margin:8px 16px">'
+        f'<a href="../index.html">← {html_lib.escape(i18n.t("All reports", nav_lang))}</a></nav>'
+    )
+    if 'class="site"' not in page:
+        match = _BODY_TAG.search(page)
+        page = page[: match.end()] + nav + page[match.end() :] if match else nav + page
+    (page_dir / REPORT_NAME).write_text(page, encoding="utf-8")
+    title = meta.get("title") or _tag_text(page, "h1") or _tag_text(page, "title") or folder.name
+    runs = meta.get("runs", "")
+    ok, _, planned = runs.partition("/")
+    modified = dt.datetime.fromtimestamp((folder / REPORT_NAME).stat().st_mtime)
+    best_accuracy = meta.get("best-accuracy")
+    return SiteEntry(
+        slug=slug,
+        title=title,
+        suite=meta.get("suite") or folder.name,
+        dataset=meta.get("dataset") or "—",
+        date=meta.get("generated") or modified.strftime("%Y-%m-%d %H:%M"),
+        best_variant=meta.get("best") or None,
+        best_accuracy=_float_or_none(best_accuracy),
+        runs_ok=int(ok) if ok.isdigit() else None,
+        runs_planned=int(planned) if planned.isdigit() else None,
+        lang=page_lang,
+        source="copy",
+        origin=str(folder / REPORT_NAME),
+    )
+
+
+def _render_diff(
+    paths: Sequence[str | Path],
+    out: Path,
+    lang: Optional[str],
+    base_url: Optional[str],
+    templates: Optional[str | Path],
+) -> dict[str, str]:
+    """``bench diff OLD NEW`` as a page of the site (needs bench.diff)."""
+    try:
+        from bench import diff as bench_diff
+    except ImportError:
+        raise BenchError("--diff: this bench has no diff module (bench/diff.py)") from None
+    if len(paths) != 2:
+        raise BenchError("--diff: give two stores, OLD.sqlite NEW.sqlite")
+    result = bench_diff.diff_stores(paths[0], paths[1])
+    page = bench_diff.render_html(result, templates=templates)
+    nav_lang = lang or "en"
+    nav = (
+        '<nav class="site" style="font:0.9rem system-ui,sans-serif;margin:8px 16px">'
+        f'<a href="index.html">← {html_lib.escape(i18n.t("All reports", nav_lang))}</a></nav>'
+    )
+    match = _BODY_TAG.search(page)
+    page = page[: match.end()] + nav + page[match.end() :] if match else nav + page
+    if base_url:
+        page = page.replace(
+            "</head>",
+            f'<link rel="canonical" href="{html_lib.escape(base_url)}diff.html">\n</head>',
+            1,
+        )
+    (out / "diff.html").write_text(page, encoding="utf-8")
+    return {"href": "diff.html", "old": str(paths[0]), "new": str(paths[1])}
+
+
+def _remove_stale_pages(out: Path, current: set[str]) -> None:
+    """Pages an earlier ``bench publish`` made for suites that are gone (listed in site.json)."""
+    try:
+        previous = json.loads((out / "site.json").read_text(encoding="utf-8"))
+        slugs = {str(entry["slug"]) for entry in previous}
+    except (OSError, ValueError, TypeError, KeyError):
+        return
+    for slug in slugs - current:
+        folder = out / slug
+        if folder.parent == out and (folder / REPORT_NAME).is_file():
+            shutil.rmtree(folder)
+
+
+def _entry_view(entry: SiteEntry) -> dict[str, Any]:
+    return asdict(entry) | {"href": entry.href}
+
+
+# -- small helpers ---------------------------------------------------------------------------
+def _check_base_url(base_url: Optional[str]) -> Optional[str]:
+    """``https://host/path/`` or ``/path/``, always ending in "/"; anything else is a mistake."""
+    if not base_url:
+        return None
+    if not re.match(r"^(https?://[^\s/]+)?/[^\s\"'<>]*$", base_url):
+        raise BenchError(
+            f"--base-url: {base_url!r} is not allowed — give an absolute URL or path, "
+            "e.g. https://example.org/bench/ or /bench/"
+        )
+    return base_url if base_url.endswith("/") else base_url + "/"
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "suite"
+    candidate, n = slug, 2
+    while candidate in taken or candidate in ("index.html", "diff.html", "site.json"):
+        candidate, n = f"{slug}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _tag_text(page: str, tag: str) -> Optional[str]:
+    match = re.search(rf"<{tag}\b[^>]*>(.*?)</{tag}>", page, re.IGNORECASE | re.DOTALL)
+    if not match:
+        return None
+    text = html_lib.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
+    return text or None
+
+
+def _html_lang(page: str) -> Optional[str]:
+    match = re.search(r'<html\b[^>]*\blang="([^"]+)"', page, re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def _float_or_none(text: Optional[str]) -> Optional[float]:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+# -- preview ---------------------------------------------------------------------------------
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site; one short line per request instead of the default log format."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def serve(
+    directory: str | Path, port: int = 8000, host: str = "127.0.0.1"
+) -> http.server.ThreadingHTTPServer:
+    """A local HTTP server for ``directory`` (not started: call ``serve_forever``).
+
+    Bound to 127.0.0.1 so a preview is never exposed to the network; ``port=0`` picks
+    a free port (``server.server_address`` says which).
+    """
+    directory = Path(directory)
+    if not (directory / "index.html").is_file():
+        raise BenchError(f"{directory}: no index.html to serve; run `bench publish` first")
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    try:
+        return http.server.ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        raise BenchError(
+            f"--port {port}: cannot listen on {host}:{port} ({exc.strerror}); try another port"
+        ) from None
