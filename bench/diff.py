@@ -50,7 +50,7 @@ from bench.formatting import (
     md_cell,
 )
 from bench.store import ResultStore
-from bench.suite import config_diff
+from bench.configdiff import config_diff
 
 #: Metrics ``bench diff STORE A B`` compares by default (those the runs have).
 VARIANT_METRICS = (

@@ -24,7 +24,7 @@ import bench
 from bench import analysis, i18n
 from bench.errors import BenchError
 from bench.store import ResultStore
-from bench.suite import describe_changes
+from bench.configdiff import describe_changes
 
 CONVENTION = (
     "FLOPs = 2 × multiply-adds of convolutions and dense layers, for one forward pass of one "
@@ -390,14 +390,57 @@ def per_class_table(frame: Optional[pd.DataFrame]) -> Optional[dict[str, Any]]:
 
 
 def _figures(runs, history, out_dir, baseline, confusion, per_class, lang="en") -> list[dict[str, Any]]:
-    from bench import figures
+    """Draw the figures, or reuse last time's when nothing they show has changed.
 
-    listed = figures.all_figures(
-        runs, history, out_dir, baseline=baseline, confusion=confusion, per_class=per_class, lang=lang
-    )
+    Drawing is most of a report's time; a digest of every input (and of the
+    figure code) decides whether the PNGs on disk are still right, so an
+    unchanged store re-renders without even importing matplotlib.
+    """
+    digest = _figures_digest(runs, history, baseline, confusion, per_class, lang)
+    index_path = Path(out_dir) / "figures" / "index.json"
+    listed = _cached_figures(index_path, digest, Path(out_dir))
+    if listed is None:
+        from bench import figures
+
+        listed = figures.all_figures(
+            runs, history, out_dir, baseline=baseline, confusion=confusion, per_class=per_class, lang=lang
+        )
+        index_path.parent.mkdir(parents=True, exist_ok=True)
+        index_path.write_text(json.dumps({"digest": digest, "figures": listed}), encoding="utf-8")
     for figure in listed:
         data = (Path(out_dir) / figure["file"]).read_bytes()
         figure["data_uri"] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    return listed
+
+
+def _figures_digest(runs, history, baseline, confusion, per_class, lang) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update((Path(__file__).parent / "figures.py").read_bytes())
+    columns = [c for c in runs.columns if c not in ("config", "versions", "hardware", "dataset", "error", "host")]
+    digest.update(runs[columns].to_json(orient="split", double_precision=15).encode())
+    if history is not None and len(history):
+        digest.update(history.to_json(orient="split", double_precision=15).encode())
+    if per_class is not None:
+        digest.update(per_class.to_json(orient="split", double_precision=15).encode())
+    if confusion is not None:
+        digest.update(np.ascontiguousarray(confusion["matrix"]).tobytes())
+        digest.update(json.dumps([confusion.get("class_names"), confusion.get("title")], default=str).encode())
+    digest.update(json.dumps([baseline, lang, bench.__version__]).encode())
+    return digest.hexdigest()
+
+
+def _cached_figures(index_path: Path, digest: str, out_dir: Path) -> Optional[list[dict[str, Any]]]:
+    try:
+        index = json.loads(index_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if index.get("digest") != digest:
+        return None
+    listed = index.get("figures") or []
+    if not all((out_dir / f["file"]).is_file() for f in listed):
+        return None
     return listed
 
 

@@ -23,7 +23,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bench.config import RunConfig
+from bench.configdiff import config_diff, describe_changes, format_path
 from bench.errors import BenchError
+
+__all__ = ["load_suite", "Suite", "Variant", "RunSpec", "run_key", "parse_path", "set_path",
+           "config_diff", "describe_changes"]
 
 BASE_NAME = "base"
 KEY_VERSION = 1
@@ -190,7 +194,7 @@ def _index_lines(node: yaml.Node, path: tuple[PathPart, ...], lines: _Lines, sou
             key = key_node.value
             if key in seen:
                 raise BenchError(
-                    f"{source}:{key_node.start_mark.line + 1}: {_format_path(path + (key,))}: "
+                    f"{source}:{key_node.start_mark.line + 1}: {format_path(path + (key,))}: "
                     "duplicate key; each key may appear once"
                 )
             seen.add(key)
@@ -251,27 +255,17 @@ def parse_path(text: str) -> list[PathPart]:
     return parts
 
 
-def _format_path(parts: Sequence[PathPart]) -> str:
-    text = ""
-    for part in parts:
-        if isinstance(part, int) or part == "*" and text:
-            text += f"[{part}]"
-        else:
-            text += ("." if text else "") + str(part)
-    return text
-
-
 def set_path(data: Any, parts: Sequence[PathPart], value: Any, done: Sequence[PathPart] = ()) -> None:
     """Set ``value`` at ``parts`` inside ``data``; the path must already exist."""
     head, rest = parts[0], parts[1:]
-    here = _format_path(done) or "the suite"
+    here = format_path(done) or "the suite"
     if head == "*" or isinstance(head, int):
         if not isinstance(data, list):
             raise ValueError(f"{here} is not a list, so [{head}] does not apply")
         indices = range(len(data)) if head == "*" else [head]
         if head != "*" and not 0 <= head < len(data):
             raise ValueError(
-                f"{_format_path([*done, head])} does not exist; {here} has {len(data)} items "
+                f"{format_path([*done, head])} does not exist; {here} has {len(data)} items "
                 f"(indices 0..{len(data) - 1})"
             )
         for i in indices:
@@ -284,64 +278,11 @@ def set_path(data: Any, parts: Sequence[PathPart], value: Any, done: Sequence[Pa
         raise ValueError(f"{here} has no keys, so .{head} does not apply")
     if head not in data:
         allowed = ", ".join(sorted(data)) or "none"
-        raise ValueError(f"{_format_path([*done, head])} does not exist; {here} has: {allowed}")
+        raise ValueError(f"{format_path([*done, head])} does not exist; {here} has: {allowed}")
     if rest:
         set_path(data[head], rest, value, [*done, head])
     else:
         data[head] = copy.deepcopy(value)
-
-
-def config_diff(base: Any, other: Any, prefix: Sequence[PathPart] = ()) -> list[list[Any]]:
-    """``[[path, base value, other value], ...]`` for every leaf that differs.
-
-    A list whose items all changed the same way is shown once as ``[*]``.
-    """
-    if isinstance(base, dict) and isinstance(other, dict):
-        changes: list[list[Any]] = []
-        for key in list(base) + [k for k in other if k not in base]:
-            changes += config_diff(base.get(key), other.get(key), [*prefix, key])
-        return changes
-    if isinstance(base, list) and isinstance(other, list) and len(base) == len(other) and base:
-        per_item = [config_diff(b, o, [*prefix, "*"]) for b, o in zip(base, other)]
-        if all(items == per_item[0] for items in per_item) and len(base) > 1:
-            return per_item[0]
-        return [
-            change
-            for i, (b, o) in enumerate(zip(base, other))
-            for change in config_diff(b, o, [*prefix, i])
-        ]
-    if isinstance(base, list) and isinstance(other, list) and base and other:
-        common = min(len(base), len(other))  # lists of different length: item by item
-        changes = [c for i in range(common) for c in config_diff(base[i], other[i], [*prefix, i])]
-        changes += [[_format_path([*prefix, i]), None, other[i]] for i in range(common, len(other))]
-        changes += [[_format_path([*prefix, i]), base[i], None] for i in range(common, len(base))]
-        return changes
-    if base != other:
-        return [[_format_path(prefix), base, other]]
-    return []
-
-
-def describe_changes(changes: list[list[Any]]) -> str:
-    """``model.activation: relu → tanh; train.batch_size: 128 → 64`` (or "baseline")."""
-    if not changes:
-        return "—"
-    return "; ".join(_describe_one(path, a, b) for path, a, b in changes)
-
-
-def _describe_one(path: str, before: Any, after: Any) -> str:
-    if before is None and after is not None:
-        return f"+{path} {_short(after)}"
-    if after is None and before is not None:
-        return f"−{path}"
-    return f"{path}: {_short(before)} → {_short(after)}"
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, dict):  # a block: its values, without the key noise of JSON
-        text = "{" + ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, False, 0, 0.0) or k == "filters") + "}"
-    else:
-        text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # -- validation errors → one line ---------------------------------------------------------
@@ -442,7 +383,7 @@ class _Context:
     ) -> BenchError:
         line = self.lines.line(line_path if line_path is not None else path)
         where = f"{self.source}:{line}" if line else str(self.source)
-        key = _format_path(path)
+        key = format_path(path)
         return BenchError(f"{where}: {label}{key}: {message}" if key else f"{where}: {label}{message}")
 
     def from_validation(

@@ -6,7 +6,6 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
-from bench.suite import load_suite
 
 if TYPE_CHECKING:
     from bench.executors import Executor
@@ -50,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     from bench.errors import BenchError
+    from bench.suite import load_suite
 
     if args.seeds is not None and args.seeds < 1:
         raise BenchError(f"--seeds: {args.seeds} is not allowed — must be at least 1")

@@ -49,7 +49,7 @@ def show_variant(
     from bench.errors import BenchError
     from bench.formatting import fmt_flops, fmt_num, fmt_pct, fmt_seconds
     from bench.store import ResultStore
-    from bench.suite import describe_changes
+    from bench.configdiff import describe_changes
 
     store_path, found_suite = resolve_target(target)
     with ResultStore(store_path, create=False) as store:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from bench.suite import load_suite
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
+    from bench.suite import load_suite
+
     for path in args.suites:
         suite = load_suite(path, profile=args.profile)
         runs = len(suite.specs())
