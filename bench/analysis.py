@@ -978,16 +978,7 @@ def compare_to_baseline(
         )  # fmt: skip
         _fill_run_context(rec, ok, counts, baseline, variant, predictions, means)
         records.append(rec)
-    p = np.array([r["p_value"] for r in records], dtype=float)
-    p_holm = holm(np.where(np.isnan(p), 1.0, p)) if records else p
-    for rec, ph in zip(records, p_holm):
-        rec["p_holm"] = float(ph) if np.isfinite(rec["p_value"]) else math.nan
-        _decide(rec, float(ph), alpha, min_effect, higher_is_better, power, max_seeds)
-    out = pd.DataFrame(records, columns=COMPARISON_COLUMNS)
-    out["seeds_needed"] = pd.Series([r["seeds_needed"] for r in records], dtype=object)
-    out["significant"] = out["significant"].astype(bool)
-    out["seeds_needed_capped"] = out["seeds_needed_capped"].astype(bool)
-    return out
+    return _holm_and_decide(records, alpha, min_effect, higher_is_better, power, max_seeds)
 
 
 # --------------------------------------------------------------------------- claims
@@ -1479,6 +1470,25 @@ def compare_measurements(
                     ratio = float(after / before)
             rec[f"{cost}_ratio"] = ratio
         records.append(rec)
+    return _holm_and_decide(records, alpha, min_effect, higher_is_better, power, max_seeds)
+
+
+__all__ += ["compare_measurements"]
+
+
+def _holm_and_decide(
+    records: list[dict[str, Any]],
+    alpha: float,
+    min_effect: float,
+    higher_is_better: Any,
+    power: float,
+    max_seeds: int,
+) -> pd.DataFrame:
+    """Holm-adjust one family of comparisons, give each its verdict, return the table.
+
+    Untestable comparisons (NaN p) count in the family as p = 1: the conservative
+    reading, so a failed variant never makes the others look more significant.
+    """
     p = np.array([r["p_value"] for r in records], dtype=float)
     p_holm = holm(np.where(np.isnan(p), 1.0, p)) if records else p
     for rec, ph in zip(records, p_holm):
@@ -1489,6 +1499,3 @@ def compare_measurements(
     out["significant"] = out["significant"].astype(bool)
     out["seeds_needed_capped"] = out["seeds_needed_capped"].astype(bool)
     return out
-
-
-__all__ += ["compare_measurements"]

@@ -85,21 +85,27 @@ def dense_head(x: Any, widths: list[int], dropout: float, activation: str) -> An
     return x
 
 
+def conv_trunk(inputs: Any, blocks: list[Block], activation: str, global_pool: Optional[str]) -> Any:
+    """The blocks, then flatten or global pooling: the features a head classifies."""
+    from keras import layers
+
+    x = inputs
+    for block in blocks:
+        x = conv_block(x, block, activation)
+    if global_pool == "avg":
+        return layers.GlobalAveragePooling2D()(x)
+    if global_pool == "max":
+        return layers.GlobalMaxPooling2D()(x)
+    return layers.Flatten()(x)
+
+
 def build(config: Config, input_shape: tuple[int, ...], num_classes: int) -> Any:
     """Build the CNN for ``input_shape`` (H, W, C) and ``num_classes`` outputs."""
     import keras
     from keras import layers
 
     inputs = keras.Input(shape=input_shape)
-    x = inputs
-    for block in config.blocks:
-        x = conv_block(x, block, config.activation)
-    if config.global_pool == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif config.global_pool == "max":
-        x = layers.GlobalMaxPooling2D()(x)
-    else:
-        x = layers.Flatten()(x)
+    x = conv_trunk(inputs, config.blocks, config.activation, config.global_pool)
     x = dense_head(x, config.dense, config.dense_dropout, config.activation)
     outputs = layers.Dense(num_classes, activation=config.output_activation)(x)
     return keras.Model(inputs, outputs, name="cnn")

@@ -27,7 +27,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from bench.models import ACTIVATIONS
-from bench.models.cnn import Block, Fraction, conv_block, dense_head
+from bench.models.cnn import Block, Fraction, conv_trunk, dense_head
 
 COARSE_OUTPUT = "coarse"
 FINE_OUTPUT = "fine"
@@ -55,15 +55,7 @@ def build(config: Config, input_shape: tuple[int, ...], num_classes: int) -> Any
     from keras import layers
 
     inputs = keras.Input(shape=input_shape)
-    x = inputs
-    for block in config.blocks:
-        x = conv_block(x, block, config.activation)
-    if config.global_pool == "avg":
-        features = layers.GlobalAveragePooling2D()(x)
-    elif config.global_pool == "max":
-        features = layers.GlobalMaxPooling2D()(x)
-    else:
-        features = layers.Flatten()(x)
+    features = conv_trunk(inputs, config.blocks, config.activation, config.global_pool)
     c = dense_head(features, config.coarse_dense, config.dense_dropout, config.activation)
     coarse = layers.Dense(config.coarse_classes, activation="softmax", name=COARSE_OUTPUT)(c)
     f = layers.Concatenate()([features, coarse]) if config.condition == "concat" else features
