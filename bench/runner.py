@@ -39,7 +39,7 @@ from rich.progress import (
 from bench.executors import Executor, make_executor
 from bench.executors.sizing import JobsArg, longest_first
 from bench.store import Claimant, ResultStore, RunResult, default_store_path
-from bench.suite import RunSpec, Suite
+from bench.suite import RunSpec, Suite, run_key
 
 HEARTBEAT_SECONDS = 20.0
 RECHECK_SECONDS = 2.0  # how often runs held by another `bench run` are asked for again
@@ -77,9 +77,17 @@ def plan_runs(
     seeds: Optional[int] = None,
     fresh: bool = False,
 ) -> tuple[list[RunSpec], list[RunSpec]]:
-    """Save the suite's plan; return (all runs, runs still to train)."""
+    """Save the suite's plan; return (all runs, runs still to train).
+
+    The saved plan also keeps each variant's extra seeds already finished in
+    the store (from ``--seeds N`` or ``--until-conclusive``), so a later plain
+    run never hides measurements the report had.
+    """
     specs = suite.specs(seeds, only)
-    full_plan = suite.specs(seeds)
+    if fresh:
+        store.delete_runs({s.key for s in specs})
+    finished = store.finished_keys()
+    full_plan = suite.specs(seeds) + _extra_finished_seeds(suite, seeds, finished)
     store.save_suite(
         suite.name,
         suite.title,
@@ -87,9 +95,6 @@ def plan_runs(
         suite.definition(),
         [(s.variant, s.seed, s.key) for s in full_plan],
     )
-    if fresh:
-        store.delete_runs({s.key for s in specs})
-    finished = store.finished_keys()
     pending: list[RunSpec] = []
     queued: set[str] = set()
     for spec in specs:  # variants with identical configs share a key: train it once
@@ -97,6 +102,17 @@ def plan_runs(
             pending.append(spec)
             queued.add(spec.key)
     return specs, pending
+
+
+def _extra_finished_seeds(suite: Suite, seeds: Optional[int], finished: set[str]) -> list[RunSpec]:
+    """Finished runs of the next seeds after each variant's count, while they exist."""
+    extra: list[RunSpec] = []
+    for variant in suite.variants:
+        seed = variant.seeds(seeds)[-1] + 1
+        while run_key(variant.config, seed) in finished:
+            extra.append(RunSpec(suite.name, variant.name, seed, variant.config, run_key(variant.config, seed)))
+            seed += 1
+    return extra
 
 
 def run_suite(

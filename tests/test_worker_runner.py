@@ -80,3 +80,19 @@ def test_failed_and_diverged_runs_are_recorded_and_the_suite_goes_on(write_suite
     assert (again.skipped, again.trained, again.statuses) == (2, 1, {"failed": 1})
     fresh = run_suite(load_suite(path), store_path, fresh=True, only=["base"])
     assert (fresh.trained, fresh.statuses) == (1, {"ok": 1})
+
+
+def test_plan_keeps_extra_finished_seeds(tiny_suite, tmp_path):
+    """Seeds added by --seeds N stay in the report after a plain re-run."""
+    from bench.runner import plan_runs
+    from bench.store import RunResult
+
+    suite = load_suite(tiny_suite)
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        for spec in suite.specs(seeds=4, only=["tanh"]):
+            store.record(RunResult(spec.key, suite.name, spec.variant, spec.seed, {}, metrics={"accuracy": 0.5}))
+        specs, pending = plan_runs(suite, store)
+        frame = store.runs_frame()
+        assert sorted(frame[frame.variant == "tanh"]["seed"]) == [0, 1, 2, 3]
+        assert sorted(frame[frame.variant == "base"]["seed"]) == [0, 1]
+        assert [(s.variant, s.seed) for s in pending] == [("base", 0), ("base", 1)]
