@@ -230,7 +230,6 @@ def _train_and_measure(spec: RunSpec, result: RunResult, on_epoch: Optional[Epoc
         "fingerprint": data.info.get("fingerprint"),
         "source": str(data.info.get("source", "")),
     }
-    _release_memory()
     keras.utils.set_random_seed(spec.seed)
 
     model = build_model(config.model, data.input_shape, data.num_classes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# prepared-dataset cache: one per test session, never the user's ~/.cache/bench
+os.environ["BENCH_CACHE"] = tempfile.mkdtemp(prefix="bench-test-cache-")
 
 TINY_SUITE = """\
 name: tiny

@@ -20,7 +20,6 @@ a call with nothing to train starts nothing.
 from __future__ import annotations
 
 import time
-import traceback
 from typing import Optional, Protocol, Sequence
 
 from bench.errors import BenchError
@@ -122,11 +121,6 @@ def lost_run(spec: RunSpec, cause: str, started_at: Optional[float] = None) -> R
         started_at=started_at or now,
         finished_at=now,
     )
-
-
-def crash_text(exc: BaseException) -> str:
-    """An exception as the traceback text a failed run stores."""
-    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
 __all__ = [
