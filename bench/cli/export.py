@@ -50,25 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=execute)
 
 
-def resolve_target(target: str) -> tuple[Path, str | None]:
-    """A suite file, a store, or a folder holding results.sqlite → (store, suite name or None)."""
-    from bench.cli.report import resolve_store
-
-    path = Path(target)
-    if path.is_dir():
-        path = path / "results.sqlite"
-        if not path.is_file():
-            from bench.errors import BenchError
-
-            raise BenchError(f"{target}: no results.sqlite in this folder")
-        return path, None
-    return resolve_store(target)
-
-
 def execute(args: argparse.Namespace) -> int:
     from bench.errors import BenchError
 
-    store, suite_name = resolve_target(args.target)
+    from bench.cli.report import resolve_store
+
+    store, suite_name = resolve_store(args.target)
     suite_name = args.suite_name or suite_name
     if args.mlflow is not None:
         if args.format or args.out or args.config:

@@ -25,8 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def resolve_store(target: str) -> tuple[Path, str | None]:
-    """A suite file → its default store; a store path → itself."""
+    """A suite file → its default store; a folder → its results.sqlite; a store → itself."""
     path = Path(target)
+    if path.is_dir():
+        if not (path / "results.sqlite").is_file():
+            raise BenchError(f"{target}: no results.sqlite in this folder")
+        return path / "results.sqlite", None
     if path.suffix in (".yaml", ".yml"):
         from bench.store import default_store_path
         from bench.suite import load_suite

@@ -45,13 +45,13 @@ def show_variant(
     """The text ``bench show`` prints."""
     from tabulate import tabulate
 
-    from bench.cli.export import resolve_target
+    from bench.cli.report import resolve_store
     from bench.errors import BenchError
     from bench.formatting import fmt_flops, fmt_num, fmt_pct, fmt_seconds
     from bench.store import ResultStore
     from bench.configdiff import describe_changes
 
-    store_path, found_suite = resolve_target(target)
+    store_path, found_suite = resolve_store(target)
     with ResultStore(store_path, create=False) as store:
         definition = store.suite_definition(suite_name or found_suite)
         names = [v["name"] for v in definition["variants"]]
