@@ -39,10 +39,10 @@ def machine_note() -> str:
     return f"{cores} cores ({cpu}); load average {load} (1, 5, 15 min)"
 
 
-def run_json(
-    command: Sequence[str], env: dict[str, str] | None = None, cwd: Path = REPO
-) -> dict[str, Any]:
-    """Run a command that prints one JSON line last; add its wall time as ``wall_seconds``."""
+def _run_checked(
+    command: Sequence[str], env: dict[str, str] | None, cwd: Path
+) -> tuple[subprocess.CompletedProcess, float]:
+    """Run a command that must succeed; return it and its wall seconds."""
     started = time.perf_counter()
     done = subprocess.run(
         list(command),
@@ -54,7 +54,18 @@ def run_json(
     )
     wall = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit(f"failed ({done.returncode}): {' '.join(command)}\n{done.stderr[-3000:]}")
+        raise SystemExit(
+            f"failed ({done.returncode}): {' '.join(command)}\n{done.stdout[-2000:]}"
+            f"\n{done.stderr[-3000:]}"
+        )
+    return done, wall
+
+
+def run_json(
+    command: Sequence[str], env: dict[str, str] | None = None, cwd: Path = REPO
+) -> dict[str, Any]:
+    """Run a command that prints one JSON line last; add its wall time as ``wall_seconds``."""
+    done, wall = _run_checked(command, env, cwd)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     result = json.loads(lines[-1]) if lines else {}
     result["wall_seconds"] = wall
@@ -63,21 +74,23 @@ def run_json(
 
 def timed(command: Sequence[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> float:
     """Wall seconds of a command that must succeed (interpreter start included)."""
-    started = time.perf_counter()
-    done = subprocess.run(
-        list(command),
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
+    return _run_checked(command, env, cwd)[1]
+
+
+def save_splits(data: Any, path: Path) -> Path:
+    """The prepared splits as one .npz, so plain scripts train on exactly bench's data."""
+    import numpy as np
+
+    np.savez(
+        path,
+        x_train=data.x_train,
+        y_train=data.y_train,
+        x_val=data.x_val,
+        y_val=data.y_val,
+        x_test=data.x_test,
+        y_test=data.y_test,
     )
-    if done.returncode != 0:
-        raise SystemExit(
-            f"failed ({done.returncode}): {' '.join(command)}\n{done.stdout[-2000:]}"
-            f"\n{done.stderr[-3000:]}"
-        )
-    return time.perf_counter() - started
+    return path
 
 
 def median(values: Sequence[float]) -> float:

@@ -21,7 +21,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from _common import PYTHON, REPO, machine_note, median, rotations, spread, timed
+from _common import PYTHON, REPO, machine_note, median, rotations, spread, timed, save_splits
 
 BASE = """\
 name: eight-variants
@@ -69,7 +69,6 @@ def main() -> None:
     args = parser.parse_args()
     print("machine:", machine_note())
 
-    import numpy as np
 
     from bench.suite import load_suite
     from bench.worker import load_prepared_dataset
@@ -83,16 +82,7 @@ def main() -> None:
         assert len(suite.specs()) == 8
         os.environ["BENCH_CACHE"] = env["BENCH_CACHE"]  # warm the cache bench's workers read
         data = load_prepared_dataset(suite.specs()[0].config.dataset)
-        npz = folder / "mnist5k.npz"
-        np.savez(
-            npz,
-            x_train=data.x_train,
-            y_train=data.y_train,
-            x_val=data.x_val,
-            y_val=data.y_val,
-            x_test=data.x_test,
-            y_test=data.y_test,
-        )
+        npz = save_splits(data, folder / "mnist5k.npz")
 
         def bench_run(jobs: str) -> float:
             store = folder / f"store-{jobs}.sqlite"

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import PYTHON, REPO, machine_note, median, rotations, run_json, spread
+from _common import PYTHON, REPO, machine_note, median, rotations, run_json, spread, save_splits
 
 SUITE = """\
 name: throughput
@@ -82,7 +82,6 @@ def train_with_bench(suite_path: str) -> None:
 
 def prepare(folder: Path, epochs: int) -> tuple[Path, Path]:
     """The suite file and the same prepared arrays as an .npz for the plain scripts."""
-    import numpy as np
 
     from bench.suite import load_suite
 
@@ -91,16 +90,7 @@ def prepare(folder: Path, epochs: int) -> tuple[Path, Path]:
     from bench.worker import load_prepared_dataset
 
     data = load_prepared_dataset(load_suite(suite_path).specs()[0].config.dataset)
-    npz = folder / "data.npz"
-    np.savez(
-        npz,
-        x_train=data.x_train,
-        y_train=data.y_train,
-        x_val=data.x_val,
-        y_val=data.y_val,
-        x_test=data.x_test,
-        y_test=data.y_test,
-    )
+    npz = save_splits(data, folder / "data.npz")
     return suite_path, npz
 
 
@@ -110,6 +100,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one bench contender
     args = parser.parse_args()
+    if args.epochs < 2:
+        parser.error("--epochs must be at least 2 (the steady rate leaves the first epoch out)")
     if args.one:
         train_with_bench(args.one)
         return
