@@ -23,7 +23,7 @@ def test_every_detection_metric_is_registered_as_a_higher_is_better_fraction() -
 def test_detection_modules_import_without_tensorflow() -> None:
     code = (
         "import sys, bench.tasks.detection, bench.detection.nms, bench.detection.encoding, "
-        "bench.detection.default_boxes, bench.datasets.mnist_det, bench.datasets.detection_files, "
+        "bench.detection.default_boxes, bench.datasets.mnist_det, bench.datasets.voc, bench.datasets.coco, "
         "bench.models.ssd; "
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow imported'"
     )
