@@ -7,7 +7,6 @@ from typing import Sequence
 
 import numpy as np
 
-from bench.detection.boxes import iou_matrix
 from bench.detection.encoding import DEFAULT_VARIANCES, decode
 
 __all__ = ["Detections", "nms", "postprocess", "postprocess_batch"]
@@ -33,14 +32,21 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, top_k: int 
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     order = np.argsort(-np.asarray(scores), kind="stable")
+    x0, y0, x1, y1 = (np.ascontiguousarray(boxes[order, i]) for i in range(4))
+    areas = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    alive = np.arange(order.size)
     keep: list[int] = []
-    while order.size and (top_k is None or len(keep) < top_k):
-        best = int(order[0])
-        keep.append(best)
-        if order.size == 1:
-            break
-        overlaps = iou_matrix(boxes[best : best + 1], boxes[order[1:]])[0]
-        order = order[1:][overlaps <= iou_threshold]
+    # IoU of each kept box with the boxes still alive only: most candidates are
+    # suppressed early, so this is far cheaper than the full matrix
+    while alive.size and (top_k is None or len(keep) < top_k):
+        best, rest = alive[0], alive[1:]
+        keep.append(int(order[best]))
+        width = np.minimum(x1[best], x1[rest]) - np.maximum(x0[best], x0[rest])
+        height = np.minimum(y1[best], y1[rest]) - np.maximum(y0[best], y0[rest])
+        inter = np.clip(width, 0, None) * np.clip(height, 0, None)
+        union = areas[best] + areas[rest] - inter
+        overlap = np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
+        alive = rest[overlap <= iou_threshold]
     return np.asarray(keep, dtype=np.int64)
 
 
