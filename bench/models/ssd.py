@@ -80,6 +80,9 @@ class Config(BaseModel):
     )
     extras: list[ExtraLayer] = []
     batch_norm: bool = True
+    # Keras' default 0.99 leaves the moving statistics far from the data after the few
+    # hundred steps of a small run, and detections made in inference mode then fail
+    batch_norm_momentum: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
     activation: Literal[ACTIVATIONS] = "relu"  # type: ignore[valid-type]
     aspect_ratios: Union[list[Ratio], list[list[Ratio]]] = Field(
         default=[1.0, 2.0, 0.5], description="one list for every map, or one list per map"
@@ -185,7 +188,7 @@ def _conv(x: Any, filters: int, kernel: int, stride: int, config: Config, name: 
     x = layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=not config.batch_norm,
                       name=name)(x)  # fmt: skip
     if config.batch_norm:
-        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+        x = layers.BatchNormalization(momentum=config.batch_norm_momentum, name=f"{name}_bn")(x)
     return layers.Activation(config.activation, name=f"{name}_act")(x)
 
 
