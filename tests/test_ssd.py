@@ -3,6 +3,8 @@ hand, and (slow) that a tiny SSD learns to find digits on mnist_det."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -99,22 +101,26 @@ def test_tiny_ssd_learns_to_find_digits_on_mnist_det() -> None:
     from bench.datasets.mnist_det import MnistDetOptions, make_mnist_det
     from bench.detection.evaluation import evaluate_detections
 
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    with contextlib.suppress(RuntimeError):  # one thread each, unless TF already started here
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
     keras.utils.set_random_seed(0)
-    data = make_mnist_det(MnistDetOptions(canvas_size=48, digits_per_canvas=(1, 2), digit_size=(14, 28),
-                                          train_canvases=1200, test_canvases=200, split_seed=0))  # fmt: skip
+    data = make_mnist_det(MnistDetOptions(train_canvases=1500, test_canvases=300, split_seed=0))
     config = ssd.Config(
         backbone=[{"filters": 16, "convs": 1, "pool": False}, {"filters": 32, "convs": 1},
-                  {"filters": 48, "convs": 1}, {"filters": 64, "convs": 1}],  # fmt: skip
-        feature_blocks=[2, 3], extras=[], aspect_ratios=[1.0, 0.5], s_min=0.3, s_max=0.55,
+                  {"filters": 48, "convs": 2}, {"filters": 64, "convs": 1}],  # fmt: skip
+        feature_blocks=[2, 3], extras=[{"filters": 64}],
+        aspect_ratios=[1.0, 0.5, 0.33], s_min=0.15, s_max=0.5,
     )
     shape = data.train.images.shape[1:]
     model = ssd.build(config, shape, 10)
-    model.compile(optimizer=keras.optimizers.Adam(2e-3), loss=ssd.make_loss(config, 10))
+    epochs, batch_size = 4, 32
+    schedule = keras.optimizers.schedules.CosineDecay(3e-3, epochs * -(-len(data.train) // batch_size))
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=ssd.make_loss(config, 10))
     x = data.train.images.astype("float32") / 255.0
     y = ssd.targets(config, shape, data.train.boxes, data.train.labels)
-    model.fit(x, y, batch_size=32, epochs=6, verbose=0)
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
     detections = ssd.predict_detections(model, config, data.test.images.astype("float32") / 255.0)
     result = evaluate_detections(data.test.targets(), detections, 10)
+    # measured on 2 shared cores, one thread: map50 0.74 (map 0.44) in under a minute
     assert result["map50"] >= 0.6, result["map50"]
