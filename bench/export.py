@@ -23,18 +23,19 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterable, Optional
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Any, Iterable, Optional
 
 from bench.errors import BenchError
+from bench.status import Status
+
+if TYPE_CHECKING:  # pandas is imported when a table is made, not when the CLI starts
+    import pandas as pd
 
 __all__ = ["FORMATS", "MlflowSummary", "export_mlflow", "export_runs", "flatten", "runs_table"]
 
 FORMATS = ("csv", "json", "parquet")
-_ID_COLUMNS = ["suite", "variant", "seed", "key", "status"]
+_ID_COLUMNS = ["suite", "variant", "seed", "key", "status", "task"]
 _TAIL_COLUMNS = ["started_at", "finished_at", "host", "error"]
-_JSON_COLUMNS = ["config", "versions", "hardware", "dataset"]
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -56,22 +57,22 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 def runs_table(
     store_path: str | Path, suite: Optional[str] = None, with_config: bool = False
-) -> pd.DataFrame:
+) -> "pd.DataFrame":
     """Every trained run of a store: identifiers, status, one column per metric, times, host.
 
+    Metrics come in the metric table's order (then any a user's model recorded, by name).
     Times are UTC timestamps.  ``with_config`` adds the resolved configuration as
     ``config.<key path>`` columns.
     """
-    from bench.store import ResultStore
+    import pandas as pd
 
-    with ResultStore(store_path, create=False) as store:
-        name = store.suite_definition(suite)["name"]
-        runs = store.runs_frame(name)
-    runs = runs[runs["status"] != "missing"].reset_index(drop=True)
-    metrics = [c for c in runs.columns if c not in set(_ID_COLUMNS + _TAIL_COLUMNS + _JSON_COLUMNS)]
+    from bench import results
+
+    found = results.load(store_path, suite, predictions=False, history=False)
+    runs = found.finished.reset_index(drop=True)
     table = runs[
         [c for c in _ID_COLUMNS if c in runs]
-        + sorted(metrics)
+        + found.metric_names
         + [c for c in _TAIL_COLUMNS if c in runs]
     ].copy()
     table["seed"] = table["seed"].astype("int64")
@@ -147,7 +148,10 @@ class MlflowSummary:
         )
 
 
-_STATUS = {"ok": "FINISHED", "failed": "FAILED", "diverged": "FAILED", "budget": "KILLED"}
+_STATUS = {
+    Status.OK.value: "FINISHED", Status.FAILED.value: "FAILED",
+    Status.DIVERGED.value: "FAILED", Status.BUDGET.value: "KILLED",
+}  # fmt: skip
 _BATCH = 100  # MLflow accepts at most 100 params (1000 metrics) per log_batch call
 
 
@@ -166,15 +170,11 @@ def export_mlflow(
     (rendered into a temporary folder when there is none).
     """
     mlflow, entities, MlflowException = _import_mlflow()
-    from bench.store import ResultStore
+    from bench import results
 
     store_path = Path(store_path)
-    with ResultStore(store_path, create=False) as store:
-        definition = store.suite_definition(suite)
-        name = definition["name"]
-        runs = store.runs_frame(name)
-        runs = runs[runs["status"] != "missing"]
-        history = store.history_frame(runs["key"].unique())
+    found = results.load(store_path, suite, predictions=False)
+    definition, name, runs, history = found.definition, found.name, found.finished, found.history
     uri = tracking_uri or mlflow.get_tracking_uri()
     experiment = experiment or f"bench/{name}"
     try:
@@ -241,8 +241,10 @@ def _log_run(
     parent: str,
     suite: str,
     run: dict[str, Any],
-    history: pd.DataFrame,
+    history: "pd.DataFrame",
 ) -> None:
+    from bench.results import RUN_COLUMNS
+
     started = _millis(run.get("started_at"))
     tags = {
         "mlflow.parentRunId": parent,
@@ -272,7 +274,7 @@ def _log_run(
     metrics = [
         entities.Metric(name, float(run[name]), finished, 0)
         for name in sorted(run)
-        if name not in _ID_COLUMNS + _TAIL_COLUMNS + _JSON_COLUMNS
+        if name not in RUN_COLUMNS
         and isinstance(run[name], (int, float))
         and math.isfinite(float(run[name]))
     ]

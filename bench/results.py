@@ -123,7 +123,7 @@ class SuiteResults:
         runs: one row per planned run in plan order: identifiers, ``status`` (a
             :class:`~bench.status.Status` value or ``"missing"``), ``task``, times, host,
             the JSON columns, and one column per recorded metric.
-        history: per-epoch values of the successful runs, long: run_key, variant, seed,
+        history: per-epoch values of the trained runs (any status), long: run_key, variant, seed,
             epoch, name, value.
         predictions: each successful run's stored per-item arrays (``y_true``, ``y_pred``,
             a task's own), by run key; empty when not asked for.
@@ -336,7 +336,8 @@ def load(
         definition = store.suite_definition(suite)
         runs = store.runs_frame(definition["name"])
         ok_keys = list(runs.loc[runs["status"] == Status.OK.value, "key"].unique())
-        curves = store.history_frame(ok_keys) if history else _empty_history()
+        trained = list(runs.loc[runs["status"] != MISSING, "key"].unique())
+        curves = store.history_frame(trained) if history else _empty_history()
         arrays = {key: store.predictions(key) for key in ok_keys} if predictions else {}
     runs = runs.copy()
     runs["task"] = [_task_of(c, d) for c, d in zip(runs["config"], runs["dataset"], strict=True)]

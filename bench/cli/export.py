@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from bench.cli import _args
 
 _FORMAT_BY_SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -21,21 +21,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "bench export suites/quickstart.yaml --format json   |   "
         "bench export reports/quickstart/results.sqlite --mlflow sqlite:///mlflow.db",
     )
-    parser.add_argument(
-        "target", metavar="STORE", help="results.sqlite, its folder, or the suite file"
-    )
-    parser.add_argument(
-        "--format",
-        choices=("csv", "json", "parquet"),
-        help="file format (default: from --out's extension, else csv)",
-    )
-    parser.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
+    from bench.export import FORMATS
+
+    _args.add_store(parser)
+    _args.add_format(parser, FORMATS, "from --out's extension, else csv")
+    _args.add_out(parser)
     parser.add_argument(
         "--config", action="store_true", help="add the configuration as config.* columns"
     )
-    parser.add_argument(
-        "--suite", dest="suite_name", metavar="NAME", help="which suite, if the store holds several"
-    )
+    _args.add_suite(parser)
     parser.add_argument(
         "--mlflow",
         nargs="?",
@@ -53,9 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def execute(args: argparse.Namespace) -> int:
     from bench.errors import BenchError
 
-    from bench.cli.report import resolve_store
-
-    store, suite_name = resolve_store(args.target)
+    store, suite_name = _args.resolve_store(args.target)
     suite_name = args.suite_name or suite_name
     if args.mlflow is not None:
         if args.format or args.out or args.config:
@@ -71,9 +63,7 @@ def execute(args: argparse.Namespace) -> int:
         return 0
     if args.experiment:
         raise BenchError("--experiment only applies with --mlflow")
-    fmt = args.format
-    if fmt is None:
-        fmt = _FORMAT_BY_SUFFIX.get(Path(args.out).suffix.lower(), "csv") if args.out else "csv"
+    fmt = _args.format_from(args.format, args.out, _FORMAT_BY_SUFFIX, "csv")
     from bench.export import export_runs
 
     written = export_runs(store, fmt, args.out, suite=suite_name, with_config=args.config)
