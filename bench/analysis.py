@@ -20,21 +20,31 @@ Rules that hold throughout:
 * Confidence intervals are per comparison (not multiplicity-adjusted), at
   ``ci_level`` (95 % by default).
 
+Results are typed records (:class:`Comparison`, :class:`Claim`) or DataFrames of their
+fields: a verdict, the reason for it and the numbers, never a sentence.  The words are
+added at the edge (:mod:`bench.words`); metric facts (direction, kind, costs) come from
+:mod:`bench.metrics`.
+
 The module is pure pandas + numpy + scipy; it never imports TensorFlow or Keras.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 import warnings
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from bench import metrics
 from bench.errors import BenchError
+from bench.metrics import Direction
+from bench.status import Status
 
 __all__ = [
     "BETTER",
@@ -47,56 +57,127 @@ __all__ = [
     "COMPARISON_COLUMNS",
     "CLAIM_COLUMNS",
     "PER_CLASS_COLUMNS",
-    "PHRASES",
+    "Claim",
+    "ClaimReason",
+    "ClaimResult",
+    "Comparison",
     "McNemarResult",
-    "ok_runs",
-    "metric_columns",
-    "summarize",
-    "summary_wide",
-    "holm",
-    "power_two_sample",
-    "required_seeds",
-    "mcnemar",
-    "compare",
-    "compare_to_baseline",
+    "Reason",
+    "SeedEstimate",
+    "Verdict",
     "check_claims",
+    "claim_records",
+    "compare",
+    "compare_measurements",
+    "compare_to_baseline",
+    "comparison_columns",
+    "confusion_matrix",
+    "holm",
+    "mcnemar",
+    "metric_columns",
+    "ok_runs",
     "pareto_front",
     "per_class_accuracy",
-    "confusion_matrix",
     "per_class_changes",
-    "conclusion_sentences",
-    "higher_is_better_default",
-    "is_fraction_metric",
+    "power_two_sample",
+    "records",
+    "required_seeds",
+    "summarize",
+    "summary_wide",
 ]
 
-# --------------------------------------------------------------------------- constants
+# --------------------------------------------------------------------------- records
 
-BETTER = "better"
-WORSE = "worse"
-NO_DIFFERENCE = "no significant difference"
-INCONCLUSIVE = "inconclusive"
-#: The only values the ``verdict`` column ever takes.
+
+class Verdict(str, enum.Enum):
+    """What a comparison says about a variant; a ``str`` so tables and JSON carry its value."""
+
+    BETTER = "better"
+    WORSE = "worse"
+    NO_DIFFERENCE = "no significant difference"
+    INCONCLUSIVE = "inconclusive"
+    #: A significant change of a metric without a better side (direction NEITHER).
+    HIGHER = "higher"
+    LOWER = "lower"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Reason(str, enum.Enum):
+    """Why a comparison got its verdict."""
+
+    SIGNIFICANT = "significant"  #: Holm p < alpha and |Δ| >= min_effect
+    BELOW_MIN_EFFECT = "below_min_effect"  #: Holm p < alpha, but |Δ| < min_effect
+    NOT_SIGNIFICANT = "not_significant"  #: Holm p >= alpha
+    TOO_FEW_SEEDS = "too_few_seeds"  #: fewer than 2 ok seeds on a side (but some on both)
+    NO_RUNS_VARIANT = "no_runs_variant"
+    NO_RUNS_BASELINE = "no_runs_baseline"
+    NO_RUNS_BOTH = "no_runs_both"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SeedEstimate(str, enum.Enum):
+    """What ``seeds_needed`` of a comparison says."""
+
+    ESTIMATED = "estimated"  #: ``seeds_needed`` per side would reach 80 % power
+    CAPPED = "capped"  #: more than ``seeds_needed`` (= max_seeds) would be needed
+    UNKNOWN_SPREAD = "unknown_spread"  #: no side has two seeds: the spread is unknown
+    NO_EFFECT_OBSERVED = "no_effect_observed"  #: Δ = 0 and no min_effect: nothing to detect
+    NOT_APPLICABLE = "not_applicable"  #: decided (or a real difference below min_effect)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ClaimResult(str, enum.Enum):
+    CONFIRMED = "confirmed"
+    REFUTED = "refuted"
+    INCONCLUSIVE = "inconclusive"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ClaimReason(str, enum.Enum):
+    """Why a claim got its result (the numbers are in the claim's record)."""
+
+    NO_COMPARISON = "no_comparison"
+    COMPARISON_INCONCLUSIVE = "comparison_inconclusive"
+    SIGNIFICANT_AS_CLAIMED = "significant_as_claimed"
+    SIGNIFICANT_OPPOSITE = "significant_opposite"
+    CI_EXCLUDES_INCREASE = "ci_excludes_increase"
+    CI_EXCLUDES_DECREASE = "ci_excludes_decrease"
+    CI_TOO_WIDE = "ci_too_wide"
+    WITHIN_MARGIN = "within_margin"
+    SIGNIFICANT_CHANGE = "significant_change"
+    BEYOND_MARGIN = "beyond_margin"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+BETTER = Verdict.BETTER
+WORSE = Verdict.WORSE
+NO_DIFFERENCE = Verdict.NO_DIFFERENCE
+INCONCLUSIVE = Verdict.INCONCLUSIVE
+#: The verdicts of a metric with a better side (HIGHER/LOWER only for direction NEITHER).
 VERDICTS = (BETTER, WORSE, NO_DIFFERENCE, INCONCLUSIVE)
+#: Verdicts that say a real change was measured.
+SIGNIFICANT_VERDICTS = (Verdict.BETTER, Verdict.WORSE, Verdict.HIGHER, Verdict.LOWER)
 
-CONFIRMED = "confirmed"
-REFUTED = "refuted"
+CONFIRMED = ClaimResult.CONFIRMED
+REFUTED = ClaimResult.REFUTED
 #: The only values the ``result`` column of :func:`check_claims` takes.
-CLAIM_RESULTS = (CONFIRMED, REFUTED, INCONCLUSIVE)
+CLAIM_RESULTS = tuple(ClaimResult)
 
-#: Statuses a run can have; only ``'ok'`` counts in statistics.
-STATUSES = ("ok", "failed", "diverged", "budget")
 _ID_COLUMNS = ("key", "variant", "seed", "status")
+_NOT_OK = (Status.FAILED, Status.DIVERGED, Status.BUDGET)
 
-#: Metrics where a lower value is the better one (used when ``higher_is_better=None``).
-LOWER_IS_BETTER = frozenset(
-    {"loss", "val_loss", "flops", "params", "train_seconds", "latency_ms", "error_rate"}
-)
-
-#: Cost metrics whose ratio (variant mean / baseline mean) each comparison reports.
-COST_METRICS = ("flops", "train_seconds", "params")
-
-#: Default half-width of the equivalence band for a 'same' claim on an accuracy-type
-#: metric (values in 0..1): one percentage point.
+#: Default half-width of the equivalence band for a 'same' claim on a fraction metric
+#: (values in 0..1): one percentage point.
 DEFAULT_SAME_MARGIN_FRACTION = 0.01
 #: Default half-width for other metrics, relative to the baseline mean: 1 %.
 DEFAULT_SAME_MARGIN_RELATIVE = 0.01
@@ -119,50 +200,156 @@ SUMMARY_COLUMNS = [
     "n_budget",
 ]
 
-#: Columns of :func:`compare_to_baseline` (and keys of :func:`compare`'s dict).
-COMPARISON_COLUMNS = [
-    "variant",
-    "baseline",
-    "metric",
-    "higher_is_better",
-    "n_baseline",
-    "n_variant",
-    "mean_baseline",
-    "mean_variant",
-    "std_baseline",
-    "std_variant",
-    "delta",
-    "ci_low",
-    "ci_high",
-    "ci_level",
-    "df",
-    "t_stat",
-    "p_value",
-    "p_holm",
-    "cohen_d",
-    "hedges_g",
-    "verdict",
-    "verdict_detail",
-    "significant",
-    "seeds_needed",
-    "seeds_needed_capped",
-    "seeds_needed_effect",
-    "mcnemar_b",
-    "mcnemar_c",
-    "mcnemar_seeds",
-    "mcnemar_p",
-    "flops_ratio",
-    "train_seconds_ratio",
-    "params_ratio",
-    "failed_baseline",
-    "diverged_baseline",
-    "budget_baseline",
-    "failed_variant",
-    "diverged_variant",
-    "budget_variant",
-    "alpha",
-    "min_effect",
-]
+
+@dataclass(frozen=True)
+class Comparison(Mapping[str, Any]):
+    """One variant against its reference on one metric: the numbers, the verdict and why.
+
+    Readable as attributes (``rec.verdict``) and, like the table rows it also becomes, by
+    key (``rec["delta"]``).  ``delta`` = mean(variant) − mean(baseline); ``cost_ratios``
+    maps each cost metric (:func:`bench.metrics.cost_metrics`) to variant mean ÷ baseline mean.
+    """
+
+    variant: Any
+    baseline: Any
+    metric: str
+    higher_is_better: bool | None
+    n_baseline: int
+    n_variant: int
+    mean_baseline: float
+    mean_variant: float
+    std_baseline: float
+    std_variant: float
+    delta: float
+    ci_low: float
+    ci_high: float
+    ci_level: float
+    df: float
+    t_stat: float
+    p_value: float
+    p_holm: float
+    cohen_d: float
+    hedges_g: float
+    verdict: Verdict
+    reason: Reason
+    significant: bool
+    seeds_needed: int | None
+    seed_estimate: SeedEstimate
+    seeds_needed_effect: float
+    mcnemar_b: int
+    mcnemar_c: int
+    mcnemar_seeds: int
+    mcnemar_p: float
+    failed_baseline: int
+    diverged_baseline: int
+    budget_baseline: int
+    failed_variant: int
+    diverged_variant: int
+    budget_variant: int
+    alpha: float
+    min_effect: float
+    cost_ratios: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def seeds_needed_capped(self) -> bool:
+        return self.seed_estimate is SeedEstimate.CAPPED
+
+    @property
+    def direction(self) -> Direction:
+        if self.higher_is_better is None:
+            return Direction.NEITHER
+        return Direction.HIGHER if self.higher_is_better else Direction.LOWER
+
+    def excluded(self) -> dict[Status, int]:
+        """Runs left out of the statistics on both sides, by status (zero counts omitted)."""
+        counts = {
+            status: int(getattr(self, f"{status.value}_baseline"))
+            + int(getattr(self, f"{status.value}_variant"))
+            for status in _NOT_OK
+        }
+        return {s: n for s, n in counts.items() if n}
+
+    def row(self) -> dict[str, Any]:
+        """The flat table row: every field, the cost ratios as ``<metric>_ratio`` columns."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "cost_ratios"}
+        out["seeds_needed_capped"] = self.seeds_needed_capped
+        for name, ratio in self.cost_ratios.items():
+            out[f"{name}_ratio"] = ratio
+        return out
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "Comparison":
+        """The record back from a table row (:func:`compare_to_baseline`'s DataFrame)."""
+        if isinstance(row, Comparison):
+            return row
+        get = row.get if hasattr(row, "get") else (lambda k, d=None: row[k] if k in row else d)
+        values = {f.name: get(f.name) for f in fields(cls) if f.name != "cost_ratios"}
+        values["verdict"] = Verdict(values["verdict"])
+        values["reason"] = Reason(values["reason"])
+        values["seed_estimate"] = SeedEstimate(values["seed_estimate"])
+        hib = values["higher_is_better"]
+        values["higher_is_better"] = None if _missing(hib) else bool(hib)
+        values["seeds_needed"] = None if _missing(values["seeds_needed"]) else int(values["seeds_needed"])
+        ratios = {
+            str(k)[: -len("_ratio")]: float(v)
+            for k, v in (row.items() if hasattr(row, "items") else [])
+            if str(k).endswith("_ratio") and not _missing(v)
+        }
+        return cls(**values, cost_ratios=ratios)
+
+    # Mapping protocol: old code and templates read a record like a table row.
+    def __getitem__(self, key: str) -> Any:
+        row = self.row()
+        if key not in row:
+            raise KeyError(key)
+        return row[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.row())
+
+    def __len__(self) -> int:
+        return len(self.row())
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A suite's claim checked against its comparison: the result, why, and the numbers."""
+
+    variant: Any
+    metric: str
+    direction: str  #: 'up' | 'down' | 'same' (about the metric's value, not better/worse)
+    note: str
+    result: ClaimResult
+    reason: ClaimReason
+    verdict: Verdict | None = None
+    delta: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    ci_level: float = math.nan
+    p_holm: float = math.nan
+    margin: float = math.nan
+    comparison: Comparison | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {c: getattr(self, c) for c in CLAIM_COLUMNS}
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+#: Columns of :func:`compare_to_baseline` before the ``<cost>_ratio`` columns.
+_BASE_COMPARISON_COLUMNS = [f.name for f in fields(Comparison) if f.name != "cost_ratios"]
+_BASE_COMPARISON_COLUMNS.insert(_BASE_COMPARISON_COLUMNS.index("seed_estimate") + 1, "seeds_needed_capped")
+
+
+def comparison_columns() -> list[str]:
+    """Columns of :func:`compare_to_baseline`: the record's fields, then one ratio per cost."""
+    return _BASE_COMPARISON_COLUMNS + [f"{name}_ratio" for name in metrics.cost_metrics()]
+
+
+#: Columns of :func:`compare_to_baseline` with the cost metrics known at import.
+COMPARISON_COLUMNS = comparison_columns()
 
 #: Columns of :func:`check_claims`.
 CLAIM_COLUMNS = [
@@ -176,6 +363,7 @@ CLAIM_COLUMNS = [
     "delta",
     "ci_low",
     "ci_high",
+    "ci_level",
     "p_holm",
     "margin",
 ]
@@ -197,182 +385,19 @@ PER_CLASS_COLUMNS = [
     "direction",
 ]
 
-# --------------------------------------------------------------------------- wording
-#: Every phrase a generated sentence or claim reason uses, per language, so that a
-#: translation (e.g. ``PHRASES["ru"]``) is one more dictionary and no code change.
-PHRASES: dict[str, dict[str, Any]] = {
-    "en": {
-        # sentences, one per verdict
-        "significant": "{label}: {metric} {moved} by {size} ({ci_label} {ci}, {p}, {seeds}){cost}.",
-        "below_min_effect": (
-            "{label}: {metric} changed by {delta} ({ci_label} {ci}, {p}, {seeds}), less than "
-            "the minimum effect of {min_effect} that counts as a real change{cost}."
-        ),
-        "no_difference": (
-            "{label}: {metric} did not change measurably ({delta}, {ci_label} {ci}, {p}, "
-            "{seeds}){need}{cost}."
-        ),
-        "inconclusive": (
-            "{label}: the {metric} comparison is inconclusive with {seeds}{observed}; {need}."
-        ),
-        "inconclusive_no_runs": "{label}: the {metric} comparison is inconclusive: {who}.",
-        # pieces
-        "rose": "rose",
-        "fell": "fell",
-        "ci_label": "{level}% CI",
-        "range": "{low}…{high}",
-        "p": "Holm-adjusted p = {p}",
-        "p_small": "Holm-adjusted p < {p}",
-        "seeds_each": "{n} seeds each",
-        "seeds_vs": "{n_variant} vs {n_baseline} seeds",
-        "seed_count": {1: "1 seed", "other": "{n} seeds"},
-        "observed": " (observed difference {delta})",
-        "need_seeds": "about {n} seeds per variant would decide a difference of {size}",
-        "need_seeds_capped": (
-            "more than {n} seeds per variant would be needed to decide a difference of {size}"
-        ),
-        "need_spread": "at least 2 successful seeds per variant are needed to estimate the spread",
-        "need_zero": "no difference was observed, so no number of seeds can be given",
-        "no_diff_need": (
-            "; about {n} seeds per variant would be needed to resolve a difference of {size}"
-        ),
-        "no_diff_need_capped": (
-            "; even {n} seeds per variant would not resolve a difference of {size}"
-        ),
-        "no_runs_variant": "no successful runs of the variant",
-        "no_runs_baseline": "no successful runs of the baseline",
-        "no_runs_both": "no successful runs of either the variant or the baseline",
-        "excluded": "{parts} run(s) excluded",
-        "status_failed": "{n} failed",
-        "status_diverged": "{n} diverged",
-        "status_budget": "{n} over budget",
-        "list_sep": ", ",
-        "cost": "; it costs {parts}",
-        "cost_and": " and ",
-        "cost_flops": "{r}× the FLOPs",
-        "cost_train_seconds": "{r}× the training time",
-        "cost_params": "{r}× the parameters",
-        "pp": " pp",
-        "metric_labels": {
-            "accuracy": "accuracy",
-            "top5_accuracy": "top-5 accuracy",
-            "coarse_accuracy": "coarse accuracy",
-            "loss": "loss",
-            "flops": "FLOPs",
-            "params": "parameter count",
-            "train_seconds": "training time",
-            "images_per_second": "throughput",
-            "latency_ms": "latency",
-        },
-        "units": {
-            "train_seconds": " s",
-            "latency_ms": " ms",
-            "images_per_second": " images/s",
-        },
-        # check_claims reasons
-        "claim_no_row": "no comparison of {variant!r} on {metric!r} against the baseline",
-        "claim_inconclusive": "the comparison itself is inconclusive ({detail})",
-        "claim_sig_same_dir": "significant change in the claimed direction ({verdict})",
-        "claim_sig_other_dir": "significant change in the opposite direction ({verdict})",
-        "claim_ci_excludes_up": (
-            "not significant and the CI excludes an increase larger than {margin}"
-        ),
-        "claim_ci_excludes_down": (
-            "not significant and the CI excludes a decrease larger than {margin}"
-        ),
-        "claim_ci_too_wide": (
-            "not significant, but the CI still allows a change in the claimed direction"
-        ),
-        "claim_same_confirmed": "not significant and the whole CI lies within ±{margin}",
-        "claim_same_refuted": "significant change ({verdict})",
-        "claim_same_wide": "not significant, but the CI reaches beyond ±{margin}",
-    },
-    # Russian: sentences are built so that no word has to agree with the metric's gender
-    # ("точность — рост на …"), and counts are written "сидов: 3" (no plural forms needed).
-    "ru": {
-        "significant": "{label}: {metric} — {moved} на {size} ({ci_label} {ci}, {p}, {seeds}){cost}.",
-        "below_min_effect": (
-            "{label}: {metric} — изменение на {delta} ({ci_label} {ci}, {p}, {seeds}), меньше "
-            "минимального эффекта {min_effect}, который считается реальным изменением{cost}."
-        ),
-        "no_difference": (
-            "{label}: {metric} — измеримого изменения нет ({delta}, {ci_label} {ci}, {p}, "
-            "{seeds}){need}{cost}."
-        ),
-        "inconclusive": (
-            "{label}: сравнение по метрике «{metric}» не дало вывода (сидов: {seeds}){observed}; {need}."
-        ),
-        "inconclusive_no_runs": "{label}: сравнение по метрике «{metric}» не дало вывода: {who}.",
-        "rose": "рост",
-        "fell": "снижение",
-        "ci_label": "{level}% ДИ",
-        "range": "{low}…{high}",
-        "p": "p с поправкой Холма = {p}",
-        "p_small": "p с поправкой Холма < {p}",
-        "seeds_each": "сидов: по {n}",
-        "seeds_vs": "сидов: {n_variant} против {n_baseline}",
-        "seed_count": {"other": "{n}"},
-        "observed": " (наблюдаемая разница {delta})",
-        "need_seeds": "чтобы различить разницу в {size}, нужно сидов на вариант: около {n}",
-        "need_seeds_capped": (
-            "чтобы различить разницу в {size}, нужно сидов на вариант: больше {n}"
-        ),
-        "need_spread": "чтобы оценить разброс, нужно хотя бы 2 успешных сида на вариант",
-        "need_zero": "разницы не наблюдалось, поэтому нужное число сидов оценить нельзя",
-        "no_diff_need": (
-            "; чтобы различить разницу в {size}, понадобилось бы сидов на вариант: около {n}"
-        ),
-        "no_diff_need_capped": (
-            "; разницу в {size} не различить даже при числе сидов на вариант {n}"
-        ),
-        "no_runs_variant": "у варианта нет успешных запусков",
-        "no_runs_baseline": "у базового варианта нет успешных запусков",
-        "no_runs_both": "нет успешных запусков ни у варианта, ни у базового",
-        "excluded": "исключены запуски: {parts}",
-        "status_failed": "с ошибкой — {n}",
-        "status_diverged": "разошлись — {n}",
-        "status_budget": "вне бюджета — {n}",
-        "list_sep": ", ",
-        "cost": "; затраты: {parts}",
-        "cost_and": " и ",
-        "cost_flops": "{r}× FLOPs",
-        "cost_train_seconds": "{r}× времени обучения",
-        "cost_params": "{r}× параметров",
-        "pp": " п.п.",
-        "metric_labels": {
-            "accuracy": "точность",
-            "top5_accuracy": "точность top-5",
-            "coarse_accuracy": "точность по надклассам",
-            "loss": "потери",
-            "flops": "FLOPs",
-            "params": "число параметров",
-            "train_seconds": "время обучения",
-            "images_per_second": "пропускная способность",
-            "latency_ms": "задержка",
-        },
-        "units": {
-            "train_seconds": " с",
-            "latency_ms": " мс",
-            "images_per_second": " изобр./с",
-        },
-        "claim_no_row": "нет сравнения {variant!r} с базовым вариантом по метрике {metric!r}",
-        "claim_inconclusive": "само сравнение не дало вывода",
-        "claim_sig_same_dir": "значимое изменение в заявленном направлении ({verdict})",
-        "claim_sig_other_dir": "значимое изменение в противоположном направлении ({verdict})",
-        "claim_ci_excludes_up": (
-            "различие незначимо, и ДИ исключает рост больше чем на {margin}"
-        ),
-        "claim_ci_excludes_down": (
-            "различие незначимо, и ДИ исключает снижение больше чем на {margin}"
-        ),
-        "claim_ci_too_wide": (
-            "различие незначимо, но ДИ ещё допускает изменение в заявленном направлении"
-        ),
-        "claim_same_confirmed": "различие незначимо, и весь ДИ лежит в пределах ±{margin}",
-        "claim_same_refuted": "значимое изменение ({verdict})",
-        "claim_same_wide": "различие незначимо, но ДИ выходит за пределы ±{margin}",
-    },
-}
+
+def records(table: pd.DataFrame | Iterable[Mapping[str, Any]] | None) -> list[Comparison]:
+    """The comparison records of a :func:`compare_to_baseline` table (or of its rows)."""
+    if table is None:
+        return []
+    rows = table.to_dict("records") if isinstance(table, pd.DataFrame) else table
+    return [Comparison.from_row(r) for r in rows]
+
+
+def _higher_is_better(metric: str, given: bool | None) -> bool | None:
+    """The caller's choice, else the metric table's direction (None: neither side is better)."""
+    return given if given is not None else metrics.get(metric).higher_is_better
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -389,7 +414,7 @@ def _check_columns(runs: pd.DataFrame, needed: Iterable[str]) -> None:
 def ok_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """The runs that count in statistics: ``status == 'ok'`` (all others are only counted)."""
     _check_columns(runs, ("variant", "status"))
-    return runs[runs["status"] == "ok"]
+    return runs[runs["status"] == Status.OK.value]
 
 
 def metric_columns(runs: pd.DataFrame) -> list[str]:
@@ -401,19 +426,6 @@ def metric_columns(runs: pd.DataFrame) -> list[str]:
         and pd.api.types.is_numeric_dtype(runs[c])
         and not pd.api.types.is_bool_dtype(runs[c])
     ]
-
-
-def higher_is_better_default(metric: str) -> bool:
-    """Whether a larger value of ``metric`` is the better one (loss, time, cost: no)."""
-    return metric not in LOWER_IS_BETTER
-
-
-def is_fraction_metric(metric: str, *values: float) -> bool:
-    """Accuracy-type metric stored as a fraction in 0..1, reported in percentage points."""
-    if "accuracy" not in metric.lower():
-        return False
-    finite = [v for v in values if v is not None and np.isfinite(v)]
-    return all(0.0 <= v <= 1.0 for v in finite)
 
 
 def _variant_order(runs: pd.DataFrame) -> list[Any]:
@@ -483,10 +495,10 @@ def summarize(
                     "ci_high": mean + half,
                     "ci_half_width": half,
                     "n_runs": int(sum(c.values())),
-                    "n_ok": c.get("ok", 0),
-                    "n_failed": c.get("failed", 0),
-                    "n_diverged": c.get("diverged", 0),
-                    "n_budget": c.get("budget", 0),
+                    "n_ok": c.get(Status.OK.value, 0),
+                    "n_failed": c.get(Status.FAILED.value, 0),
+                    "n_diverged": c.get(Status.DIVERGED.value, 0),
+                    "n_budget": c.get(Status.BUDGET.value, 0),
                 }
             )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
@@ -698,58 +710,64 @@ def _welch(
     return out
 
 
-def _seed_text(n: int, lang: str = "en") -> str:
-    forms = PHRASES[lang]["seed_count"]
-    return forms.get(n, forms["other"]).format(n=n)
-
-
 def _decide(
     rec: dict[str, Any],
     p_for_verdict: float,
     alpha: float,
     min_effect: float,
-    higher_is_better: bool,
+    higher_is_better: bool | None,
     power: float,
     max_seeds: int,
 ) -> None:
-    """Fill verdict, verdict_detail, significant, seeds_needed(_capped) into ``rec``."""
+    """Fill verdict, reason, significant, seeds_needed and seed_estimate into ``rec``."""
     na, nb, delta = rec["n_baseline"], rec["n_variant"], rec["delta"]
     sd_a, sd_b = rec["std_baseline"], rec["std_variant"]
     # spread for the power calculation: each side's own, or the other side's if unknown
     sd_a_pw = sd_a if np.isfinite(sd_a) else sd_b
     sd_b_pw = sd_b if np.isfinite(sd_b) else sd_a
     target = max(abs(delta), min_effect) if np.isfinite(delta) else math.nan
-    needed, capped = None, False
+    estimate_seeds = False
     if na < 2 or nb < 2:
-        verdict = INCONCLUSIVE
-        k = min(na, nb)
-        detail = f"{INCONCLUSIVE} — {_seed_text(k)}"
-        if na != nb:
-            detail += f" (baseline {na}, variant {nb})"
-        if k > 0:
-            needed, capped = required_seeds(target, sd_a_pw, sd_b_pw, alpha, power, max_seeds)
-    elif p_for_verdict < alpha and abs(delta) >= min_effect and delta != 0:
-        verdict = BETTER if (delta > 0) == higher_is_better else WORSE
-        detail = f"{verdict} — p_holm = {p_for_verdict:.3g}"
-    else:
-        verdict = NO_DIFFERENCE
-        if p_for_verdict < alpha:
-            detail = f"{verdict} — |Δ| = {abs(delta):.3g} below min_effect {min_effect:.3g}"
+        verdict = Verdict.INCONCLUSIVE
+        if na == 0 and nb == 0:
+            reason = Reason.NO_RUNS_BOTH
+        elif nb == 0:
+            reason = Reason.NO_RUNS_VARIANT
+        elif na == 0:
+            reason = Reason.NO_RUNS_BASELINE
         else:
-            detail = f"{verdict} — p_holm = {p_for_verdict:.3g}"
-            needed, capped = required_seeds(target, sd_a_pw, sd_b_pw, alpha, power, max_seeds)
+            reason = Reason.TOO_FEW_SEEDS
+            estimate_seeds = True
+    elif p_for_verdict < alpha and abs(delta) >= min_effect and delta != 0:
+        reason = Reason.SIGNIFICANT
+        if higher_is_better is None:
+            verdict = Verdict.HIGHER if delta > 0 else Verdict.LOWER
+        else:
+            verdict = Verdict.BETTER if (delta > 0) == higher_is_better else Verdict.WORSE
+    else:
+        verdict = Verdict.NO_DIFFERENCE
+        if p_for_verdict < alpha:
+            reason = Reason.BELOW_MIN_EFFECT
+        else:
+            reason = Reason.NOT_SIGNIFICANT
+            estimate_seeds = True
+    needed, estimate = None, SeedEstimate.NOT_APPLICABLE
+    if estimate_seeds:
+        needed, capped = required_seeds(target, sd_a_pw, sd_b_pw, alpha, power, max_seeds)
+        if needed is not None:
+            estimate = SeedEstimate.CAPPED if capped else SeedEstimate.ESTIMATED
+        elif np.isfinite(target) and target == 0:
+            estimate = SeedEstimate.NO_EFFECT_OBSERVED
+        else:
+            estimate = SeedEstimate.UNKNOWN_SPREAD
     rec.update(
         verdict=verdict,
-        verdict_detail=detail,
-        significant=verdict in (BETTER, WORSE),
+        reason=reason,
+        significant=verdict in SIGNIFICANT_VERDICTS,
         seeds_needed=needed,
-        seeds_needed_capped=capped,
+        seed_estimate=estimate,
         seeds_needed_effect=target if needed is not None else math.nan,
     )
-
-
-def _empty_record() -> dict[str, Any]:
-    return {c: math.nan for c in COMPARISON_COLUMNS}
 
 
 def _comparison_record(
@@ -759,28 +777,26 @@ def _comparison_record(
     variant: Any,
     baseline: Any,
     metric: str,
-    higher_is_better: bool,
+    higher_is_better: bool | None,
     ci_level: float,
     alpha: float,
     min_effect: float,
     ttest: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     w = _welch(xa, xb, ci_level, ttest)
-    rec = _empty_record()
-    rec.update(
+    return dict(
         variant=variant, baseline=baseline, metric=metric, higher_is_better=higher_is_better,
         n_baseline=int(xa.size), n_variant=int(xb.size),
         mean_baseline=w["mean_a"], mean_variant=w["mean_b"],
         std_baseline=w["std_a"], std_variant=w["std_b"],
         delta=w["delta"], ci_low=w["ci_low"], ci_high=w["ci_high"], ci_level=ci_level,
-        df=w["df"], t_stat=w["t_stat"], p_value=w["p_value"],
+        df=w["df"], t_stat=w["t_stat"], p_value=w["p_value"], p_holm=math.nan,
         cohen_d=w["cohen_d"], hedges_g=w["hedges_g"],
         mcnemar_b=0, mcnemar_c=0, mcnemar_seeds=0, mcnemar_p=math.nan,
         failed_baseline=0, diverged_baseline=0, budget_baseline=0,
         failed_variant=0, diverged_variant=0, budget_variant=0,
-        alpha=alpha, min_effect=min_effect,
+        alpha=alpha, min_effect=min_effect, cost_ratios={},
     )  # fmt: skip
-    return rec
 
 
 def _mcnemar_for(
@@ -807,6 +823,31 @@ def _mcnemar_for(
     return mcnemar(pairs) if pairs else None
 
 
+def _fill_counts(
+    rec: dict[str, Any], counts_baseline: Mapping[str, int], counts_variant: Mapping[str, int]
+) -> None:
+    for side, c in (("baseline", counts_baseline), ("variant", counts_variant)):
+        for status in _NOT_OK:
+            rec[f"{status.value}_{side}"] = c.get(status.value, 0)
+
+
+def _cost_ratios(
+    means_baseline: pd.DataFrame, means_variant: pd.DataFrame, baseline: Any, variant: Any
+) -> dict[str, float]:
+    """variant mean ÷ baseline mean for every cost metric both sides measured."""
+    ratios = {}
+    for cost in metrics.cost_metrics():
+        if cost not in means_baseline.columns or cost not in means_variant.columns:
+            continue
+        base = means_baseline[cost].get(baseline, math.nan)
+        var = means_variant[cost].get(variant, math.nan)
+        if np.isfinite(base) and np.isfinite(var) and base != 0:
+            ratios[cost] = float(var / base)
+        else:
+            ratios[cost] = math.nan
+    return ratios
+
+
 def _fill_run_context(
     rec: dict[str, Any],
     ok: pd.DataFrame,
@@ -814,21 +855,10 @@ def _fill_run_context(
     baseline: Any,
     variant: Any,
     predictions: Mapping[str, Any] | None,
-    means: pd.DataFrame | None,
+    means: pd.DataFrame,
 ) -> None:
-    for side, name in (("baseline", baseline), ("variant", variant)):
-        c = counts.get(name, {})
-        rec[f"failed_{side}"] = c.get("failed", 0)
-        rec[f"diverged_{side}"] = c.get("diverged", 0)
-        rec[f"budget_{side}"] = c.get("budget", 0)
-    for cost in COST_METRICS:
-        ratio = math.nan
-        if means is not None and cost in means.columns:
-            base = means[cost].get(baseline, math.nan)
-            var = means[cost].get(variant, math.nan)
-            if np.isfinite(base) and np.isfinite(var) and base != 0:
-                ratio = float(var / base)
-        rec[f"{cost}_ratio"] = ratio
+    _fill_counts(rec, counts.get(baseline, {}), counts.get(variant, {}))
+    rec["cost_ratios"] = _cost_ratios(means, means, baseline, variant)
     if predictions:
         res = _mcnemar_for(ok, baseline, variant, predictions)
         if res is not None:
@@ -838,7 +868,7 @@ def _fill_run_context(
 
 
 def _cost_means(ok: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in COST_METRICS if c in ok.columns]
+    cols = [c for c in metrics.cost_metrics() if c in ok.columns]
     if not cols:
         return pd.DataFrame()
     return ok.groupby("variant", sort=False)[cols].mean()
@@ -857,17 +887,17 @@ def compare(
     ci_level: float = 0.95,
     power: float = 0.8,
     max_seeds: int = 1000,
-) -> dict[str, Any]:
-    """One comparison, b against a (Δ = mean(b) − mean(a)); a dict keyed by COMPARISON_COLUMNS.
+) -> Comparison:
+    """One comparison, b against a (Δ = mean(b) − mean(a)), as a :class:`Comparison`.
 
     ``a``/``b`` are each the runs of one variant (a DataFrame; non-ok rows are counted,
     not used), a variant name (then ``runs`` is required), or a plain array of metric
     values.  A single comparison is a family of one, so ``p_holm == p_value`` here;
-    use :func:`compare_to_baseline` for a suite.  McNemar (``predictions``) is a
-    supplement on same-seed runs and never changes the verdict.
+    use :func:`compare_to_baseline` for a suite.  ``higher_is_better=None`` takes the
+    metric table's direction.  McNemar (``predictions``) is a supplement on same-seed
+    runs and never changes the verdict.
     """
-    if higher_is_better is None:
-        higher_is_better = higher_is_better_default(metric)
+    higher_is_better = _higher_is_better(metric, higher_is_better)
 
     def side(x: Any) -> tuple[Any, np.ndarray, pd.DataFrame | None]:
         if isinstance(x, str):
@@ -908,7 +938,7 @@ def compare(
     p = rec["p_value"]
     rec["p_holm"] = p
     _decide(rec, p, alpha, min_effect, higher_is_better, power, max_seeds)
-    return rec
+    return Comparison(**rec)
 
 
 def compare_to_baseline(
@@ -927,21 +957,21 @@ def compare_to_baseline(
 ) -> pd.DataFrame:
     """Every other variant against ``baseline`` on ``metric``, with Holm-adjusted verdicts.
 
-    One row per variant (suite order), columns :data:`COMPARISON_COLUMNS`.  The Holm
+    One row per variant (suite order), columns :func:`comparison_columns` (the fields of
+    :class:`Comparison`; :func:`records` turns the rows back into records).  The Holm
     family is every compared variant of the suite; an untestable (inconclusive)
     comparison enters it as p = 1, so the family does not shrink when runs fail.
-    Verdict: fewer than 2 ok seeds on either side -> 'inconclusive'; Holm p < alpha
-    and |Δ| >= min_effect -> 'better'/'worse' (by sign and ``higher_is_better``;
-    ``None`` means lower is better for loss, time, FLOPs, params, latency); else
-    'no significant difference'.  ``seeds_needed`` (per side, 80 % power at ``alpha``,
-    observed spread) is given for inconclusive and not-significant rows when it can be
-    estimated; the effect it is for, max(|Δ|, min_effect), is ``seeds_needed_effect``;
-    ``seeds_needed_capped`` marks "more than ``max_seeds``".  Cost ratios are variant
-    mean / baseline mean.
+    Verdict: fewer than 2 ok seeds on either side -> inconclusive; Holm p < alpha
+    and |Δ| >= min_effect -> better/worse (by sign and ``higher_is_better``, by default
+    the metric table's direction; higher/lower for a metric without a better side);
+    else no significant difference.  ``reason`` says which rule applied.
+    ``seeds_needed`` (per side, 80 % power at ``alpha``, observed spread) is given for
+    too-few-seeds and not-significant rows when it can be estimated (``seed_estimate``
+    says whether and why not); the effect it is for, max(|Δ|, min_effect), is
+    ``seeds_needed_effect``.  Cost ratios are variant mean / baseline mean.
     """
     _check_columns(runs, ("variant", "status", metric))
-    if higher_is_better is None:
-        higher_is_better = higher_is_better_default(metric)
+    higher_is_better = _higher_is_better(metric, higher_is_better)
     order = _variant_order(runs)
     if baseline not in order:
         raise BenchError(
@@ -963,13 +993,14 @@ def compare_to_baseline(
     groups = {
         v: g.to_numpy(dtype=float) for v, g in ok.groupby("variant", sort=False)[metric]
     }
+
     def clean(v: Any) -> np.ndarray:
         x = groups.get(v, np.array([]))
         return x[~np.isnan(x)]
 
     xa = clean(baseline)
     xbs = [clean(v) for v in variants]
-    records = []
+    recs = []
     for variant, xb, ttest in zip(variants, xbs, _batched_ttests(xa, xbs)):
         rec = _comparison_record(
             xa, xb, variant=variant, baseline=baseline, metric=metric,
@@ -977,27 +1008,24 @@ def compare_to_baseline(
             min_effect=min_effect, ttest=ttest,
         )  # fmt: skip
         _fill_run_context(rec, ok, counts, baseline, variant, predictions, means)
-        records.append(rec)
-    return _holm_and_decide(records, alpha, min_effect, higher_is_better, power, max_seeds)
+        recs.append(rec)
+    return _holm_and_decide(recs, alpha, min_effect, higher_is_better, power, max_seeds)
 
 
 # --------------------------------------------------------------------------- claims
 
 
-def _default_margin(row: Mapping[str, Any], min_effect: float) -> float:
-    metric = str(row["metric"])
-    if is_fraction_metric(metric, row["mean_baseline"], row["mean_variant"]):
+def _default_margin(rec: Comparison, min_effect: float) -> float:
+    if metrics.get(rec.metric).is_fraction:
         base = DEFAULT_SAME_MARGIN_FRACTION
     else:
-        mb = row["mean_baseline"]
+        mb = rec.mean_baseline
         base = DEFAULT_SAME_MARGIN_RELATIVE * abs(mb) if np.isfinite(mb) else 0.0
     return max(min_effect, base)
 
 
-def check_claims(
-    comparisons: pd.DataFrame, claims: Iterable[Mapping[str, Any]], lang: str = "en"
-) -> pd.DataFrame:
-    """Check stated expectations against the verdict rows; columns :data:`CLAIM_COLUMNS`.
+def check_claim(claim: Mapping[str, Any], comparison: Comparison | None) -> Claim:
+    """One stated expectation against its comparison (``None``: there is none).
 
     A claim is ``{variant, metric, direction: 'up'|'down'|'same', note, [margin]}``;
     the direction is about the metric's value (not better/worse).  Rules:
@@ -1006,71 +1034,83 @@ def check_claims(
       or if not significant and the CI's upper bound is <= min_effect (the data
       exclude any increase that would count); otherwise inconclusive.  down: mirrored.
     * same: confirmed if not significant and the whole CI lies within ±margin
-      (``margin`` from the claim, else max(min_effect, 1 pp for accuracy-type metrics
+      (``margin`` from the claim, else max(min_effect, 1 pp for fraction metrics
       or 1 % of the baseline mean otherwise)); refuted if significant; else inconclusive.
     * An inconclusive comparison, or none at all, leaves the claim inconclusive.
     """
-    ph = PHRASES[lang]
-    rows = []
-    index = {}
-    if len(comparisons):
-        for _, r in comparisons.iterrows():
-            index[(r["variant"], r["metric"])] = r
-    for claim in claims:
-        variant, direction = claim.get("variant"), claim.get("direction")
-        metric = claim.get("metric", "accuracy")
-        if direction not in ("up", "down", "same"):
-            raise BenchError(
-                f"claim about {variant!r}: direction must be 'up', 'down' or 'same', "
-                f"got {direction!r}"
-            )
-        out = {c: math.nan for c in CLAIM_COLUMNS}
-        out.update(variant=variant, metric=metric, direction=direction, note=claim.get("note", ""))
-        row = index.get((variant, metric))
-        if row is None:
-            out.update(
-                result=INCONCLUSIVE, verdict=None,
-                reason=ph["claim_no_row"].format(variant=variant, metric=metric),
-            )  # fmt: skip
-            rows.append(out)
-            continue
-        verdict, delta = row["verdict"], float(row["delta"])
-        lo, hi = float(row["ci_low"]), float(row["ci_high"])
-        min_effect = float(row["min_effect"]) if np.isfinite(row["min_effect"]) else 0.0
-        margin = claim.get("margin")
-        margin = float(margin) if margin is not None else _default_margin(row, min_effect)
-        if direction != "same":
-            margin = min_effect if claim.get("margin") is None else margin
-        out.update(
-            verdict=verdict, delta=delta, ci_low=lo, ci_high=hi,
-            p_holm=float(row["p_holm"]), margin=margin,
-        )  # fmt: skip
-        fmt_margin = _fmt_effect(str(metric), margin, row, lang, signed=False)
-        significant = verdict in (BETTER, WORSE)
-        if verdict == INCONCLUSIVE:
-            result = INCONCLUSIVE
-            reason = ph["claim_inconclusive"].format(detail=row["verdict_detail"])
-        elif direction == "same":
-            if significant:
-                result, reason = REFUTED, ph["claim_same_refuted"].format(verdict=verdict)
-            elif lo >= -margin and hi <= margin:
-                result, reason = CONFIRMED, ph["claim_same_confirmed"].format(margin=fmt_margin)
-            else:
-                result, reason = INCONCLUSIVE, ph["claim_same_wide"].format(margin=fmt_margin)
+    variant, direction = claim.get("variant"), claim.get("direction")
+    metric = str(claim.get("metric", "accuracy"))
+    if direction not in ("up", "down", "same"):
+        raise BenchError(
+            f"claim about {variant!r}: direction must be 'up', 'down' or 'same', "
+            f"got {direction!r}"
+        )
+    head = dict(variant=variant, metric=metric, direction=direction, note=claim.get("note") or "")
+    if comparison is None:
+        return Claim(**head, result=ClaimResult.INCONCLUSIVE, reason=ClaimReason.NO_COMPARISON)
+    rec = comparison
+    min_effect = float(rec.min_effect) if np.isfinite(rec.min_effect) else 0.0
+    given = claim.get("margin")
+    if given is not None:
+        margin = float(given)
+    elif direction == "same":
+        margin = _default_margin(rec, min_effect)
+    else:
+        margin = min_effect
+    lo, hi, delta = float(rec.ci_low), float(rec.ci_high), float(rec.delta)
+    if rec.verdict is Verdict.INCONCLUSIVE:
+        result, reason = ClaimResult.INCONCLUSIVE, ClaimReason.COMPARISON_INCONCLUSIVE
+    elif direction == "same":
+        if rec.significant:
+            result, reason = ClaimResult.REFUTED, ClaimReason.SIGNIFICANT_CHANGE
+        elif lo >= -margin and hi <= margin:
+            result, reason = ClaimResult.CONFIRMED, ClaimReason.WITHIN_MARGIN
         else:
-            sign = 1.0 if direction == "up" else -1.0
-            if significant and sign * delta > 0:
-                result, reason = CONFIRMED, ph["claim_sig_same_dir"].format(verdict=verdict)
-            elif significant:
-                result, reason = REFUTED, ph["claim_sig_other_dir"].format(verdict=verdict)
-            elif (hi <= margin) if direction == "up" else (lo >= -margin):
-                key = "claim_ci_excludes_up" if direction == "up" else "claim_ci_excludes_down"
-                result, reason = REFUTED, ph[key].format(margin=fmt_margin)
-            else:
-                result, reason = INCONCLUSIVE, ph["claim_ci_too_wide"]
-        out.update(result=result, reason=reason)
-        rows.append(out)
-    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+            result, reason = ClaimResult.INCONCLUSIVE, ClaimReason.BEYOND_MARGIN
+    else:
+        sign = 1.0 if direction == "up" else -1.0
+        if rec.significant and sign * delta > 0:
+            result, reason = ClaimResult.CONFIRMED, ClaimReason.SIGNIFICANT_AS_CLAIMED
+        elif rec.significant:
+            result, reason = ClaimResult.REFUTED, ClaimReason.SIGNIFICANT_OPPOSITE
+        elif direction == "up" and hi <= margin:
+            result, reason = ClaimResult.REFUTED, ClaimReason.CI_EXCLUDES_INCREASE
+        elif direction == "down" and lo >= -margin:
+            result, reason = ClaimResult.REFUTED, ClaimReason.CI_EXCLUDES_DECREASE
+        else:
+            result, reason = ClaimResult.INCONCLUSIVE, ClaimReason.CI_TOO_WIDE
+    return Claim(
+        **head, result=result, reason=reason, verdict=rec.verdict, delta=delta,
+        ci_low=lo, ci_high=hi, ci_level=float(rec.ci_level), p_holm=float(rec.p_holm),
+        margin=margin, comparison=rec,
+    )  # fmt: skip
+
+
+def check_claims(
+    comparisons: pd.DataFrame | Iterable[Comparison], claims: Iterable[Mapping[str, Any]]
+) -> pd.DataFrame:
+    """Every claim checked (:func:`check_claim`); one row per claim, columns :data:`CLAIM_COLUMNS`.
+
+    ``comparisons`` is a :func:`compare_to_baseline` table (or its records), possibly of
+    several metrics concatenated; :func:`claim_records` gives the claims as records.
+    """
+    index = {(r.variant, r.metric): r for r in records(comparisons)}
+    rows = [
+        check_claim(claim, index.get((claim.get("variant"), claim.get("metric", "accuracy"))))
+        for claim in claims
+    ]
+    return pd.DataFrame([r.row() for r in rows], columns=CLAIM_COLUMNS)
+
+
+def claim_records(
+    comparisons: pd.DataFrame | Iterable[Comparison], claims: Iterable[Mapping[str, Any]]
+) -> list[Claim]:
+    """Every claim checked, as :class:`Claim` records (each holding its comparison)."""
+    index = {(r.variant, r.metric): r for r in records(comparisons)}
+    return [
+        check_claim(claim, index.get((claim.get("variant"), claim.get("metric", "accuracy"))))
+        for claim in claims
+    ]
 
 
 # --------------------------------------------------------------------------- pareto
@@ -1208,201 +1248,15 @@ def per_class_changes(
     return out
 
 
-# --------------------------------------------------------------------------- sentences
+# --------------------------------------------------------------------------- words (moved)
 
 
-def _signed(text: str, value: float) -> str:
-    return ("+" if value >= 0 else "−") + text
+def conclusion_sentences(*args: Any, **kwargs: Any) -> list[str]:
+    """Moved to :func:`bench.words.conclusion_sentences` (statistics carry no words);
+    kept until the report calls it there."""
+    from bench import words
 
-
-def _decimals(value: float, sig: int = 3) -> int:
-    if value == 0 or not np.isfinite(value):
-        return 1
-    return max(0, sig - 1 - int(math.floor(math.log10(abs(value)))))
-
-
-def _fmt_effect(
-    metric: str,
-    value: float,
-    row: Mapping[str, Any],
-    lang: str = "en",
-    *,
-    signed: bool = True,
-    decimals: int | None = None,
-    unit: bool = True,
-) -> str:
-    """Format a difference: pp for accuracy-type fractions, else 3 significant digits."""
-    ph = PHRASES[lang]
-    if not np.isfinite(value):
-        return "n/a"
-    if is_fraction_metric(metric, row.get("mean_baseline"), row.get("mean_variant")):
-        v = abs(value) * 100
-        d = decimals if decimals is not None else (1 if v >= 0.1 or v == 0 else 2)
-        text = f"{v:.{d}f}" + (ph["pp"] if unit else "")
-    else:
-        d = decimals if decimals is not None else _decimals(value)
-        text = f"{abs(value):,.{d}f}" + (ph["units"].get(metric, "") if unit else "")
-    return _signed(text, value) if signed else text
-
-
-def _fmt_ci(metric: str, row: Mapping[str, Any], lang: str) -> str:
-    lo, hi = float(row["ci_low"]), float(row["ci_high"])
-    if is_fraction_metric(metric, row.get("mean_baseline"), row.get("mean_variant")):
-        d = 1 if max(abs(lo), abs(hi)) * 100 >= 0.1 else 2
-    else:
-        d = _decimals(max(abs(lo), abs(hi)))
-    fmt = lambda v: _fmt_effect(metric, v, row, lang, decimals=d, unit=False)  # noqa: E731
-    return PHRASES[lang]["range"].format(low=fmt(lo), high=fmt(hi))
-
-
-def _fmt_p(p: float, lang: str) -> str:
-    ph = PHRASES[lang]
-    if p < 0.001:
-        return ph["p_small"].format(p="0.001")
-    text = f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
-    return ph["p"].format(p=text)
-
-
-def _excluded_text(row: Mapping[str, Any], lang: str) -> str:
-    ph = PHRASES[lang]
-    parts = []
-    for status in ("failed", "diverged", "budget"):
-        n = int(np.nan_to_num(row.get(f"{status}_variant", 0))) + int(
-            np.nan_to_num(row.get(f"{status}_baseline", 0))
-        )
-        if n:
-            parts.append(ph[f"status_{status}"].format(n=n))
-    return ph["excluded"].format(parts=ph["list_sep"].join(parts)) if parts else ""
-
-
-def _seeds_text(row: Mapping[str, Any], lang: str) -> str:
-    ph = PHRASES[lang]
-    na, nb = int(row["n_baseline"]), int(row["n_variant"])
-    text = ph["seeds_each"].format(n=na) if na == nb else ph["seeds_vs"].format(
-        n_variant=nb, n_baseline=na
-    )
-    excluded = _excluded_text(row, lang)
-    return text + (ph["list_sep"] + excluded if excluded else "")
-
-
-def _cost_text(row: Mapping[str, Any], lang: str) -> str:
-    ph = PHRASES[lang]
-    parts = []
-    for cost in ("flops", "train_seconds"):
-        r = row.get(f"{cost}_ratio", math.nan)
-        if r is not None and np.isfinite(r):
-            parts.append(ph[f"cost_{cost}"].format(r=f"{r:.2f}"))
-    return ph["cost"].format(parts=ph["cost_and"].join(parts)) if parts else ""
-
-
-def _need_size(metric: str, row: Mapping[str, Any], lang: str) -> str:
-    size = row.get("seeds_needed_effect", math.nan)
-    if size is None or not np.isfinite(size):
-        size = abs(float(row["delta"]))
-    return _fmt_effect(metric, size, row, lang, signed=False)
-
-
-def conclusion_sentences(
-    comparisons: pd.DataFrame,
-    changes: Mapping[str, str] | None = None,
-    metric_label: str | None = None,
-    lang: str = "en",
-) -> list[str]:
-    """One sentence per verdict row, built only from that row's statistics.
-
-    ``changes`` maps a variant to a description of what it changed (default: its
-    name); ``metric_label`` overrides the metric's name (default: from
-    ``PHRASES[lang]['metric_labels']``).  Accuracy-type fractions are written in
-    percentage points.  'better'/'worse' rows state the direction and size with CI,
-    Holm-adjusted p, seeds and cost ratios; 'no significant difference' rows say the
-    metric did not change measurably (and how many seeds would resolve a difference of
-    ``seeds_needed_effect``);
-    'inconclusive' rows say only that, with the seeds needed when estimable.
-    """
-    ph = PHRASES[lang]
-    changes = changes or {}
-    sentences = []
-    for _, row in comparisons.iterrows():
-        metric = str(row["metric"])
-        label = changes.get(row["variant"], str(row["variant"]))
-        mlabel = metric_label or ph["metric_labels"].get(metric, metric.replace("_", " "))
-        delta, verdict = float(row["delta"]), row["verdict"]
-        level = float(row["ci_level"]) if np.isfinite(row["ci_level"]) else 0.95
-        common = dict(
-            label=label,
-            metric=mlabel,
-            ci_label=ph["ci_label"].format(level=f"{level * 100:g}"),
-            cost=_cost_text(row, lang),
-        )
-        if verdict in (BETTER, WORSE):
-            sentences.append(
-                ph["significant"].format(
-                    **common,
-                    moved=ph["rose"] if delta > 0 else ph["fell"],
-                    size=_fmt_effect(metric, delta, row, lang, signed=False),
-                    ci=_fmt_ci(metric, row, lang),
-                    p=_fmt_p(float(row["p_holm"]), lang),
-                    seeds=_seeds_text(row, lang),
-                )
-            )
-        elif verdict == NO_DIFFERENCE:
-            me = float(row["min_effect"]) if np.isfinite(row["min_effect"]) else 0.0
-            p_holm = float(row["p_holm"])
-            if p_holm < float(row["alpha"]) and me > 0:
-                sentences.append(
-                    ph["below_min_effect"].format(
-                        **common,
-                        delta=_fmt_effect(metric, delta, row, lang),
-                        ci=_fmt_ci(metric, row, lang),
-                        p=_fmt_p(p_holm, lang),
-                        seeds=_seeds_text(row, lang),
-                        min_effect=_fmt_effect(metric, me, row, lang, signed=False),
-                    )
-                )
-                continue
-            n = row["seeds_needed"]
-            need = ""
-            if n is not None and not (isinstance(n, float) and math.isnan(n)):
-                key = "no_diff_need_capped" if bool(row["seeds_needed_capped"]) else "no_diff_need"
-                need = ph[key].format(n=int(n), size=_need_size(metric, row, lang))
-            sentences.append(
-                ph["no_difference"].format(
-                    **common,
-                    delta=_fmt_effect(metric, delta, row, lang),
-                    ci=_fmt_ci(metric, row, lang),
-                    p=_fmt_p(p_holm, lang),
-                    seeds=_seeds_text(row, lang),
-                    need=need,
-                )
-            )
-        else:
-            na, nb = int(row["n_baseline"]), int(row["n_variant"])
-            if min(na, nb) == 0:
-                who = (
-                    ph["no_runs_both"] if na == nb == 0
-                    else ph["no_runs_variant"] if nb == 0 else ph["no_runs_baseline"]
-                )  # fmt: skip
-                excluded = _excluded_text(row, lang)
-                if excluded:
-                    who += f" ({excluded})"
-                sentences.append(
-                    ph["inconclusive_no_runs"].format(label=label, metric=mlabel, who=who)
-                )
-                continue
-            seeds = _seed_text(min(na, nb), lang)
-            n = row["seeds_needed"]
-            if n is None or (isinstance(n, float) and math.isnan(n)):
-                need = ph["need_zero"] if delta == 0 else ph["need_spread"]
-            else:
-                key = "need_seeds_capped" if bool(row["seeds_needed_capped"]) else "need_seeds"
-                need = ph[key].format(n=int(n), size=_need_size(metric, row, lang))
-            observed = ph["observed"].format(delta=_fmt_effect(metric, delta, row, lang))
-            sentences.append(
-                ph["inconclusive"].format(
-                    label=label, metric=mlabel, seeds=seeds, observed=observed, need=need
-                )
-            )
-    return sentences
+    return words.conclusion_sentences(*args, **kwargs)
 
 
 # --------------------------------------------------------------------------- two measurements
@@ -1426,7 +1280,7 @@ def compare_measurements(
 
     For ``bench diff OLD NEW`` -- another commit, machine or library version.  One row
     per variant present in both tables (``old``'s order unless ``variants`` is given),
-    columns :data:`COMPARISON_COLUMNS`; ``baseline`` holds ``labels[0]`` and Δ is
+    columns :func:`comparison_columns`; ``baseline`` holds ``labels[0]`` and Δ is
     mean(new) − mean(old).  The Holm family is every compared variant, exactly as in
     :func:`compare_to_baseline` (an untestable row enters as p = 1), so scanning many
     variants for regressions does not inflate the false-alarm rate.  Cost ratios are
@@ -1434,8 +1288,7 @@ def compare_measurements(
     """
     for frame in (old, new):
         _check_columns(frame, ("variant", "status", metric))
-    if higher_is_better is None:
-        higher_is_better = higher_is_better_default(metric)
+    higher_is_better = _higher_is_better(metric, higher_is_better)
     common = [v for v in _variant_order(old) if v in set(new["variant"])]
     if variants is None:
         variants = common
@@ -1449,7 +1302,7 @@ def compare_measurements(
     ok_old, ok_new = ok_runs(old), ok_runs(new)
     counts_old, counts_new = _status_counts(old), _status_counts(new)
     means_old, means_new = _cost_means(ok_old), _cost_means(ok_new)
-    records = []
+    recs = []
     for variant in variants:
         xa, xb = _values(ok_old, variant, metric), _values(ok_new, variant, metric)
         rec = _comparison_record(
@@ -1457,30 +1310,17 @@ def compare_measurements(
             higher_is_better=higher_is_better, ci_level=ci_level, alpha=alpha,
             min_effect=min_effect,
         )  # fmt: skip
-        for side, counts in (("baseline", counts_old), ("variant", counts_new)):
-            c = counts.get(variant, {})
-            for status in ("failed", "diverged", "budget"):
-                rec[f"{status}_{side}"] = c.get(status, 0)
-        for cost in COST_METRICS:
-            ratio = math.nan
-            if cost in means_old.columns and cost in means_new.columns:
-                before = means_old[cost].get(variant, math.nan)
-                after = means_new[cost].get(variant, math.nan)
-                if np.isfinite(before) and np.isfinite(after) and before != 0:
-                    ratio = float(after / before)
-            rec[f"{cost}_ratio"] = ratio
-        records.append(rec)
-    return _holm_and_decide(records, alpha, min_effect, higher_is_better, power, max_seeds)
-
-
-__all__ += ["compare_measurements"]
+        _fill_counts(rec, counts_old.get(variant, {}), counts_new.get(variant, {}))
+        rec["cost_ratios"] = _cost_ratios(means_old, means_new, variant, variant)
+        recs.append(rec)
+    return _holm_and_decide(recs, alpha, min_effect, higher_is_better, power, max_seeds)
 
 
 def _holm_and_decide(
-    records: list[dict[str, Any]],
+    recs: list[dict[str, Any]],
     alpha: float,
     min_effect: float,
-    higher_is_better: Any,
+    higher_is_better: bool | None,
     power: float,
     max_seeds: int,
 ) -> pd.DataFrame:
@@ -1489,13 +1329,16 @@ def _holm_and_decide(
     Untestable comparisons (NaN p) count in the family as p = 1: the conservative
     reading, so a failed variant never makes the others look more significant.
     """
-    p = np.array([r["p_value"] for r in records], dtype=float)
-    p_holm = holm(np.where(np.isnan(p), 1.0, p)) if records else p
-    for rec, ph in zip(records, p_holm):
-        rec["p_holm"] = float(ph) if np.isfinite(rec["p_value"]) else math.nan
-        _decide(rec, float(ph), alpha, min_effect, higher_is_better, power, max_seeds)
-    out = pd.DataFrame(records, columns=COMPARISON_COLUMNS)
-    out["seeds_needed"] = pd.Series([r["seeds_needed"] for r in records], dtype=object)
+    p = np.array([r["p_value"] for r in recs], dtype=float)
+    p_holm = holm(np.where(np.isnan(p), 1.0, p)) if recs else p
+    rows = []
+    for rec, adjusted in zip(recs, p_holm):
+        rec["p_holm"] = float(adjusted) if np.isfinite(rec["p_value"]) else math.nan
+        _decide(rec, float(adjusted), alpha, min_effect, higher_is_better, power, max_seeds)
+        rows.append(Comparison(**rec).row())
+    out = pd.DataFrame(rows, columns=comparison_columns())
+    out["seeds_needed"] = pd.Series([r["seeds_needed"] for r in rows], dtype=object)
+    out["higher_is_better"] = pd.Series([r["higher_is_better"] for r in rows], dtype=object)
     out["significant"] = out["significant"].astype(bool)
     out["seeds_needed_capped"] = out["seeds_needed_capped"].astype(bool)
     return out
