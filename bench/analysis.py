@@ -273,8 +273,8 @@ class Comparison(Mapping[str, Any]):
         """The flat table row: every field, the cost ratios as ``<metric>_ratio`` columns."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "cost_ratios"}
         out["seeds_needed_capped"] = self.seeds_needed_capped
-        for name, ratio in self.cost_ratios.items():
-            out[f"{name}_ratio"] = ratio
+        for name in metrics.cost_metrics():
+            out[f"{name}_ratio"] = self.cost_ratios.get(name, math.nan)
         return out
 
     @classmethod

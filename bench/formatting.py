@@ -456,7 +456,7 @@ def _with_lang(function: Callable[..., str]) -> Callable[..., str]:
 
 @jinja2.pass_context
 def _t(context: Any, key: str, **values: Any) -> str:
-    """``{{ t("heading.results") }}``: a catalog word in the template's language; in HTML
+    """``{{ t("report.results") }}``: a catalog word in the template's language; in HTML
     (autoescaping on) the message and every value put into it are escaped."""
     from markupsafe import escape
 

@@ -134,6 +134,8 @@ WORDS: dict[str, str] = {
     # -- column
     'column.p_holm': 'p (Holm)',
     'column.class': 'class',
+    # -- site
+    'site.best_result': 'Best result',
     # -- direction
     'direction.higher': 'higher is better',
     'direction.lower': 'lower is better',

@@ -139,6 +139,8 @@ WORDS: dict[str, str] = {
     # -- column
     'column.p_holm': 'p (Холм)',
     'column.class': 'класс',
+    # -- site
+    'site.best_result': 'Лучший результат',
     # -- direction
     'direction.higher': 'больше — лучше',
     'direction.lower': 'меньше — лучше',
