@@ -1248,17 +1248,6 @@ def per_class_changes(
     return out
 
 
-# --------------------------------------------------------------------------- words (moved)
-
-
-def conclusion_sentences(*args: Any, **kwargs: Any) -> list[str]:
-    """Moved to :func:`bench.words.conclusion_sentences` (statistics carry no words);
-    kept until the report calls it there."""
-    from bench import words
-
-    return words.conclusion_sentences(*args, **kwargs)
-
-
 # --------------------------------------------------------------------------- two measurements
 
 
