@@ -31,7 +31,15 @@ from bench.status import Status
 if TYPE_CHECKING:  # pandas is imported when a table is made, not when the CLI starts
     import pandas as pd
 
-__all__ = ["FORMATS", "MlflowSummary", "export_mlflow", "export_runs", "flatten", "runs_table"]
+__all__ = [
+    "FORMATS",
+    "MlflowSummary",
+    "export_mlflow",
+    "export_runs",
+    "flatten",
+    "metrics_table",
+    "runs_table",
+]
 
 FORMATS = ("csv", "json", "parquet")
 _ID_COLUMNS = ["suite", "variant", "seed", "key", "status", "task"]
@@ -90,6 +98,31 @@ def runs_table(
     return table
 
 
+def metrics_table(
+    store_path: str | Path, suite: Optional[str] = None, lang: str = "en"
+) -> "pd.DataFrame":
+    """What each metric column of :func:`runs_table` is: one row per recorded metric with its
+    label (in ``lang``), kind, unit, direction, whether it is a cost and how seeds aggregate,
+    all from the metric table (:mod:`bench.metrics`)."""
+    import pandas as pd
+
+    from bench import formatting, results, words
+    from bench import metrics as metric_table
+
+    lang = words.check_lang(lang)
+    found = results.load(store_path, suite, predictions=False, history=False)
+    rows = []
+    for name in found.metric_names:
+        metric = metric_table.get(name)
+        rows.append({
+            "name": name, "label": metric.label(lang), "kind": metric.kind.value,
+            "unit": formatting.unit(name, lang), "direction": metric.direction.value,
+            "cost": metric.cost, "aggregate": metric.aggregate.value, "task": metric.task,
+        })  # fmt: skip
+    columns = ["name", "label", "kind", "unit", "direction", "cost", "aggregate", "task"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def export_runs(
     store_path: str | Path,
     fmt: str = "csv",
@@ -98,11 +131,19 @@ def export_runs(
     suite: Optional[str] = None,
     with_config: bool = False,
     stream: Optional[IO[str]] = None,
+    describe_metrics: bool = False,
+    lang: str = "en",
 ) -> Optional[Path]:
-    """Write :func:`runs_table` as ``fmt`` to ``out`` (or to ``stream``/stdout); return ``out``."""
+    """Write :func:`runs_table` as ``fmt`` to ``out`` (or to ``stream``/stdout); return ``out``.
+
+    ``describe_metrics`` writes :func:`metrics_table` instead: what each metric column is.
+    """
     if fmt not in FORMATS:
         raise BenchError(f"--format: {fmt!r} is not allowed — choose one of: {', '.join(FORMATS)}")
-    table = runs_table(store_path, suite, with_config)
+    if describe_metrics:
+        table = metrics_table(store_path, suite, lang)
+    else:
+        table = runs_table(store_path, suite, with_config)
     if fmt == "parquet":
         if out is None:
             raise BenchError("--format parquet writes a binary file: give --out FILE.parquet")

@@ -21,14 +21,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "bench export suites/quickstart.yaml --format json   |   "
         "bench export reports/quickstart/results.sqlite --mlflow sqlite:///mlflow.db",
     )
-    from bench.export import FORMATS
-
     _args.add_store(parser)
-    _args.add_format(parser, FORMATS, "from --out's extension, else csv")
+    _args.add_format(parser, ("csv", "json", "parquet"), "from --out's extension, else csv")
     _args.add_out(parser)
     parser.add_argument(
         "--config", action="store_true", help="add the configuration as config.* columns"
     )
+    parser.add_argument(
+        "--metrics", action="store_true",
+        help="write what each metric column is instead (name, label, kind, unit, direction, "
+        "cost), from the metric table",
+    )  # fmt: skip
+    _args.add_lang(parser, help="language of the labels with --metrics (default: en)")
     _args.add_suite(parser)
     parser.add_argument(
         "--mlflow",
@@ -50,9 +54,9 @@ def execute(args: argparse.Namespace) -> int:
     store, suite_name = _args.resolve_store(args.target)
     suite_name = args.suite_name or suite_name
     if args.mlflow is not None:
-        if args.format or args.out or args.config:
+        if args.format or args.out or args.config or args.metrics:
             raise BenchError(
-                "--mlflow logs to a tracking store: leave out --format, --out and --config"
+                "--mlflow logs to a tracking store: leave out --format, --out, --config and --metrics"
             )
         from bench.export import export_mlflow
 
@@ -66,7 +70,12 @@ def execute(args: argparse.Namespace) -> int:
     fmt = _args.format_from(args.format, args.out, _FORMAT_BY_SUFFIX, "csv")
     from bench.export import export_runs
 
-    written = export_runs(store, fmt, args.out, suite=suite_name, with_config=args.config)
+    if args.lang and not args.metrics:
+        raise BenchError("--lang only applies with --metrics (labels); run data has no words")
+    written = export_runs(
+        store, fmt, args.out, suite=suite_name, with_config=args.config,
+        describe_metrics=args.metrics, lang=args.lang or "en",
+    )  # fmt: skip
     if written is not None:
         print(f"export: {written}")
     return 0
