@@ -89,6 +89,10 @@ def spent_alpha(t: float | np.ndarray, alpha: float, spending: Spending | str) -
     return alpha * np.log1p((math.e - 1.0) * t)
 
 
+def _normal_pdf(z: np.ndarray) -> np.ndarray:
+    return np.exp(-0.5 * np.square(z)) / math.sqrt(2.0 * math.pi)
+
+
 class _Recursion:
     """Sub-density of S_k = Z_k √t_k on the continuation region, look after look."""
 
@@ -119,9 +123,9 @@ class _Recursion:
         w[0] = w[-1] = 1.0
         w *= h / 3.0
         if self.xs is None:
-            dens = stats.norm.pdf((xs - mean) / sd) / sd
+            dens = _normal_pdf((xs - mean) / sd) / sd
         else:
-            kernel = stats.norm.pdf((xs[:, None] - self.xs[None, :] - mean) / sd) / sd
+            kernel = _normal_pdf((xs[:, None] - self.xs[None, :] - mean) / sd) / sd
             dens = kernel @ self.mass
         self.xs, self.mass, self.t = xs, dens * w, t
 
@@ -153,7 +157,8 @@ def boundaries_for_spending(fractions: Sequence[float], cumulative: Sequence[flo
             )
         c = min(c, _MAX_Z)
         out.append(c)
-        rec.advance(c * math.sqrt(t), t)
+        if len(out) < len(fractions):
+            rec.advance(c * math.sqrt(t), t)
     return np.array(out)
 
 
