@@ -85,7 +85,8 @@ def spent_alpha(t: float | np.ndarray, alpha: float, spending: Spending | str) -
     t = np.clip(np.asarray(t, dtype=float), 0.0, 1.0)
     if Spending(spending) is Spending.OBRIEN_FLEMING:
         with np.errstate(divide="ignore"):
-            return np.where(t > 0, 2.0 * stats.norm.sf(stats.norm.isf(alpha / 2) / np.sqrt(t)), 0.0)
+            z = stats.norm.isf(alpha / 2) / np.sqrt(t)
+            return np.where(t > 0, 2.0 * stats.norm.sf(z), 0.0)
     return alpha * np.log1p((math.e - 1.0) * t)
 
 
@@ -163,7 +164,9 @@ def boundaries_for_spending(fractions: Sequence[float], cumulative: Sequence[flo
 
 
 @lru_cache(maxsize=4096)
-def _boundaries_cached(fractions: tuple[float, ...], alpha: float, spending: str) -> tuple[float, ...]:
+def _boundaries_cached(
+    fractions: tuple[float, ...], alpha: float, spending: str
+) -> tuple[float, ...]:
     cumulative = spent_alpha(np.array(fractions), alpha, spending)
     return tuple(boundaries_for_spending(fractions, cumulative).tolist())
 
@@ -171,7 +174,7 @@ def _boundaries_cached(fractions: tuple[float, ...], alpha: float, spending: str
 def z_boundaries(
     fractions: Sequence[float], alpha: float, spending: Spending | str = Spending.OBRIEN_FLEMING
 ) -> np.ndarray:
-    """Two-sided z boundaries c_k: P_H0(|Z_j| < c_j for j < k, |Z_k| ≥ c_k) = α(t_k) − α(t_{k−1}).
+    """Two-sided z boundaries c_k with P_H0(no crossing before k, |Z_k| ≥ c_k) = α(t_k) − α(t_{k−1}).
 
     ``fractions`` are the information fractions of the looks taken (increasing, the last
     is 1 for a look at the maximum).  Boundaries at look k depend only on looks 1..k.
@@ -219,7 +222,9 @@ def _null_paired_p(looks: tuple[int, ...]) -> np.ndarray:
 
 
 @lru_cache(maxsize=1024)
-def _paired_nominal_cached(looks: tuple[int, ...], level: float, spending: str) -> tuple[float, ...]:
+def _paired_nominal_cached(
+    looks: tuple[int, ...], level: float, spending: str
+) -> tuple[float, ...]:
     fractions = np.array(looks, dtype=float) / looks[-1]
     normal = 2.0 * stats.norm.sf(z_boundaries(fractions, level, spending))
     cumulative = spent_alpha(fractions, level, spending)
