@@ -174,7 +174,7 @@ def _boundaries_cached(
 def z_boundaries(
     fractions: Sequence[float], alpha: float, spending: Spending | str = Spending.OBRIEN_FLEMING
 ) -> np.ndarray:
-    """Two-sided z boundaries c_k with P_H0(no crossing before k, |Z_k| ≥ c_k) = α(t_k) − α(t_{k−1}).
+    """Two-sided z boundaries c_k spending α(t_k) − α(t_{k−1}) at look k under H0.
 
     ``fractions`` are the information fractions of the looks taken (increasing, the last
     is 1 for a look at the maximum).  Boundaries at look k depend only on looks 1..k.
