@@ -370,7 +370,7 @@ def _per_class(
     if not predictions:
         return None, None
     dataset = found.dataset([a, b])
-    classes = dataset.classes or 1 + max(int(max(y.max(), p.max())) for y, p in predictions.values())
+    classes = found.num_classes() or 1 + max(int(max(y.max(), p.max())) for y, p in predictions.values())
     table = analysis.per_class_changes(
         found.runs, predictions, a, b, int(classes), alpha=found.alpha,
         min_effect=found.min_effect, class_names=dataset.names_of_classes,

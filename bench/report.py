@@ -68,7 +68,8 @@ def build_context(
     lang = words.check_lang(lang or found.lang)
     runs = found.runs
     present = found.metric_names
-    shown = metric_table.report_metrics(present)
+    # the table's metrics the store holds, then any a user's own model recorded (by name)
+    shown = metric_table.report_metrics(present) + [m for m in present if not metric_table.is_known(m)]
     primary = _primary_metric(present)
     changes = {v["name"]: describe_changes(v["changes"]) for v in found.variants if v.get("changes")}
     dataset = found.dataset()
@@ -396,24 +397,36 @@ def _dataset(dataset: results.DatasetRecord) -> dict[str, Any]:
 def _per_class(
     found: SuiteResults, pairs: dict[str, Any], dataset: results.DatasetRecord, lang: str
 ) -> tuple[Optional[pd.DataFrame], Optional[dict[str, Any]]]:
-    """Mean per-class accuracy per variant, and the best variant's confusion matrix."""
-    classes = dataset.classes
-    names = dataset.names_of_classes or [str(i) for i in range(classes or 0)]
-    if not classes or not pairs:
+    """Mean per-class score per variant, and the best variant's confusion matrix (summed over
+    its seeds), from the per-item views the runs' task derives."""
+    classes = found.num_classes()
+    if not classes or not found.predictions:
         return None, None
-    ok = found.ok[found.ok["key"].isin(pairs)]
+    names = dataset.names_of_classes or [str(i) for i in range(classes)]
+    ok = found.ok[found.ok["key"].isin(found.predictions)]
     rows = []
     for variant, group in ok.groupby("variant", sort=False):
-        per_seed = [analysis.per_class_accuracy(*pairs[k], classes) for k in group["key"]]
-        mean = np.nanmean(np.vstack(per_seed), axis=0)
+        scores = [found.item_views(k).per_class for k in group["key"]]
+        scores = [s for s in scores if s is not None]
+        if not scores:
+            continue
+        mean = np.nanmean(np.vstack(scores), axis=0)
         rows += [{"variant": variant, "class_name": names[i], "accuracy": float(mean[i])} for i in range(classes)]
+    if not rows:
+        return None, None
     frame = pd.DataFrame(rows)
-    if "accuracy" not in ok or ok["accuracy"].dropna().empty:
+    primary = _primary_metric(found.metric_names)
+    if primary is None or primary not in ok or ok[primary].dropna().empty:
         return frame, None
-    best = ok.groupby("variant", sort=False)["accuracy"].mean().idxmax()
-    matrix = sum(analysis.confusion_matrix(*pairs[k], classes) for k in ok[ok["variant"] == best]["key"])
+    means = ok.groupby("variant", sort=False)[primary].mean()
+    lower = metric_table.get(primary).direction is metric_table.Direction.LOWER
+    best = means.idxmin() if lower else means.idxmax()
+    matrices = [found.item_views(k).confusion for k in ok[ok["variant"] == best]["key"]]
+    matrices = [m for m in matrices if m is not None]
+    if not matrices:
+        return frame, None
     confusion = {
-        "matrix": matrix,
+        "matrix": sum(matrices),
         "class_names": names,
         "variant": best,
         "title": words.t("report.confusion_best", lang, variant=best),
@@ -451,7 +464,7 @@ def _per_class_changes(
     such class with Welch's test over seeds, Holm-corrected across the classes
     (:func:`bench.analysis.per_class_changes`).  Variants with no changed class are left out.
     """
-    classes = dataset.classes
+    classes = found.num_classes()
     if not classes or not pairs or found.baseline not in set(found.runs["variant"]):
         return []
     out = []

@@ -15,7 +15,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ import pandas as pd
 from bench import metrics as metric_table
 from bench.status import Status
 from bench.store import ResultStore
+
+if TYPE_CHECKING:
+    from bench.tasks import ItemViews
 
 __all__ = [
     "MISSING",
@@ -134,6 +137,7 @@ class SuiteResults:
     runs: pd.DataFrame
     history: pd.DataFrame
     predictions: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    _views: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- the suite ------------------------------------------------------------------------
     @property
@@ -286,17 +290,40 @@ class SuiteResults:
                 return "labels:" + hashlib.sha256(raw).hexdigest()
         return None
 
+    def num_classes(self) -> Optional[int]:
+        """Classes of the test set: as recorded, else one more than the largest stored label."""
+        recorded = self.dataset().classes
+        if recorded:
+            return recorded
+        labels = [
+            int(array.max())
+            for arrays in self.predictions.values()
+            for array in arrays.values()
+            if array.size and np.issubdtype(array.dtype, np.integer)
+        ]
+        return 1 + max(labels) if labels else None
+
+    def item_views(self, key: str) -> "ItemViews":
+        """One successful run's per-item views (paired labels, per-class scores, confusion),
+        as the run's task derives them from what it stored."""
+        from bench import tasks
+
+        cached = self._views.get(key)
+        if cached is None:
+            run = self.runs[self.runs["key"] == key].iloc[0]
+            task = tasks.get(str(run["task"]))
+            cached = task.item_views(self.predictions.get(key, {}), self.num_classes() or 0)
+            self._views[key] = cached
+        return cached
+
     def labelled_predictions(
         self, keys: Optional[Iterable[str]] = None
     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """``{run key: (y_true, y_pred)}`` as integer arrays: the per-item pairs the paired
-        tests and per-class views take, for the runs (of ``keys``) that stored both."""
-        wanted = self.predictions if keys is None else {k: self.predictions.get(k, {}) for k in keys}
-        out = {}
-        for key, arrays in wanted.items():
-            if "y_true" in arrays and "y_pred" in arrays:
-                out[key] = (arrays["y_true"].astype(np.int64), arrays["y_pred"].astype(np.int64))
-        return out
+        tests and per-class changes take, for the runs (of ``keys``) whose task gives them."""
+        wanted = list(self.predictions) if keys is None else [k for k in keys if k in self.predictions]
+        pairs = {key: self.item_views(key).paired for key in wanted}
+        return {key: pair for key, pair in pairs.items() if pair is not None}
 
     def seed_rows(self, metrics: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         """Each variant's trained runs, seed by seed: seed, status and the ``metrics`` values."""
@@ -394,19 +421,9 @@ def _int_or_none(value: Any) -> Optional[int]:
 
 
 def _task_of(config_text: Any, dataset_text: Any) -> Optional[str]:
-    """The task a run belongs to: as recorded with the run, else the table's default task."""
-    for record in (_json(config_text), _json(dataset_text)):
-        task = record.get("task")
-        if isinstance(task, dict):
-            task = task.get("name")
-        if task:
-            return str(task)
+    """The task a trained run belongs to (:func:`bench.tasks.task_of`); None for one not trained."""
     if not isinstance(config_text, str):
-        return None  # planned, not trained: nothing says yet
-    return _default_task(_json(config_text))
+        return None
+    from bench import tasks
 
-
-def _default_task(config: dict[str, Any]) -> Optional[str]:
-    # Runs recorded before tasks were named: the task follows from the model's outputs.
-    family = (config.get("model") or {}).get("family")
-    return "hierarchical" if family == "hierarchical" else "classification"
+    return tasks.task_of(_json(config_text), _json(dataset_text))

@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "variant Δ accuracy, training time and throughput, Holm-corrected across variants. "
         "A suite file stands for its default store. Nothing is trained.",
         epilog="Examples: bench diff suites/quickstart.yaml base kernel-5 | "
-        "bench diff old/results.sqlite reports/quickstart/results.sqlite --fail-on-regression",
+        "bench diff old-reports/quickstart reports/quickstart --fail-on-regression",
     )
     parser.add_argument(
         "targets", nargs="+", metavar="TARGET",

@@ -17,9 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "With --mlflow, log every run to an MLflow tracking store instead: params from the "
         "flattened configuration, metrics, per-epoch history as steps, the report as an "
         "artifact (needs pip install 'bench[mlflow]'). Nothing is trained.",
-        epilog="Examples: bench export reports/quickstart/results.sqlite --out runs.csv   |   "
+        epilog="Examples: bench export reports/quickstart --out runs.csv   |   "
         "bench export suites/quickstart.yaml --format json   |   "
-        "bench export reports/quickstart/results.sqlite --mlflow sqlite:///mlflow.db",
+        "bench export reports/quickstart --mlflow sqlite:///mlflow.db",
     )
     _args.add_store(parser)
     _args.add_format(parser, ("csv", "json", "parquet"), "from --out's extension, else csv")

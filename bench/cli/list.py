@@ -6,6 +6,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from bench.status import Status
+
+
+#: The column counting runs that did not count (failed, diverged, over budget).
+FAILED = Status.FAILED.value
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -76,7 +82,7 @@ def suite_rows(suites_dir: Path, reports_dir: Path) -> list[dict[str, Any]]:
                     "variants": "—",
                     "runs": "—",
                     "done": "—",
-                    "failed": "—",
+                    FAILED: "—",
                     "missing": "—",
                     "store": "invalid: " + _short(str(exc), 70),
                 }
@@ -98,7 +104,7 @@ def suite_rows(suites_dir: Path, reports_dir: Path) -> list[dict[str, Any]]:
         failed = sum(statuses.get(s.key) in results.UNSUCCESSFUL for s in specs)
         rows.append({
             "file": path.name, "suite": suite.name, "variants": str(len(suite.variants)),
-            "runs": str(len(specs)), "done": str(done), "failed": str(failed),
+            "runs": str(len(specs)), "done": str(done), FAILED: str(failed),
             "missing": str(sum(s.key not in statuses for s in specs)), "store": store_text,
         })  # fmt: skip
     return rows
@@ -127,7 +133,7 @@ def store_rows(reports_dir: Path) -> list[dict[str, Any]]:
             rows.append({
                 "store": str(store), "suite": suite.name, "planned": str(counts["planned"]),
                 "ok": str(counts["ok"]),
-                "failed": str(sum(counts[s] for s in results.UNSUCCESSFUL)),
+                FAILED: str(sum(counts[s] for s in results.UNSUCCESSFUL)),
                 "missing": str(counts[results.MISSING]),
                 "last run": _when(last) if last is not None else "—",
                 "report": "yes" if (store.parent / REPORT_HTML).is_file() else "no",

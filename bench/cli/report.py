@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="render the Markdown and HTML report of a suite's results",
         description="Render report.md and report.html (with figures) from a results store. "
         "Give the suite file or the store; nothing is trained.",
-        epilog="Example: bench report suites/quickstart.yaml   or   bench report reports/quickstart/results.sqlite",
+        epilog="Example: bench report suites/quickstart.yaml   or   bench report reports/quickstart",
     )
     _args.add_store(parser, metavar="SUITE_OR_STORE", help="suite YAML file or results store")
     _args.add_out(parser, metavar="DIR", help="output folder (default: the store's folder)")

@@ -13,9 +13,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "show",
         help="show one variant's runs and per-epoch learning curves as tables",
         description="Print every run of one variant (seed, status, test metrics, time) and, "
-        "per run, its training curves epoch by epoch. STORE is a results.sqlite, its folder "
+        "per run, its training curves epoch by epoch. STORE is a results store, its folder "
         "or the suite file. Nothing is trained.",
-        epilog="Example: bench show reports/quickstart/results.sqlite tanh   |   "
+        epilog="Example: bench show reports/quickstart tanh   |   "
         "bench show suites/quickstart.yaml base --metric val_accuracy",
     )
     _args.add_store(parser)
