@@ -81,9 +81,11 @@ def cross_entropy(y_true: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     """Per-example sparse categorical cross-entropy, as Keras computes it from probabilities.
 
     Keras clips the probabilities to [ε, 1-ε], takes their logarithm as logits and
-    applies softmax cross-entropy, which renormalises them; the same here in NumPy.
+    applies softmax cross-entropy, which renormalises them; the same here in NumPy, in
+    float32 as there, so that runs whose outputs differ only in the last bits (one
+    thread or several) record the same loss.
     """
-    clipped = np.clip(np.asarray(probabilities, dtype=np.float64), EPSILON, 1 - EPSILON)
+    clipped = np.clip(np.asarray(probabilities, dtype=np.float32), np.float32(EPSILON), np.float32(1 - EPSILON))
     y_true = np.asarray(y_true, dtype=np.int64)
     picked = clipped[np.arange(len(y_true)), y_true]
     return np.log(clipped.sum(axis=1)) - np.log(picked)
