@@ -177,7 +177,9 @@ def diff_variants(
             "seeds": int(first["mcnemar_seeds"]),
             "p_value": first["mcnemar_p"],
         }
-    per_class, num_classes = _per_class(found, predictions, a, b)
+    changed = found.class_changes(a, b)
+    per_class = None if changed is None else _jsonable(changed.to_dict("records"))
+    num_classes = None if changed is None else found.num_classes()
     return DiffResult(
         kind="variants",
         suite=found.name,
@@ -361,21 +363,6 @@ def _row(rec: Any) -> dict[str, Any]:
 def _plain(value: Any) -> Any:
     """An enum's value (verdicts and reasons are str enums), anything else as it is."""
     return getattr(value, "value", value)
-
-
-def _per_class(
-    found: SuiteResults, predictions: dict[str, Any], a: str, b: str
-) -> tuple[Optional[list[dict[str, Any]]], Optional[int]]:
-    """Classes whose accuracy changed significantly from a to b (None: no predictions)."""
-    if not predictions:
-        return None, None
-    dataset = found.dataset([a, b])
-    classes = found.num_classes() or 1 + max(int(max(y.max(), p.max())) for y, p in predictions.values())
-    table = analysis.per_class_changes(
-        found.runs, predictions, a, b, int(classes), alpha=found.alpha,
-        min_effect=found.min_effect, class_names=dataset.names_of_classes,
-    )  # fmt: skip
-    return _jsonable(table.to_dict("records")), int(classes)
 
 
 def _what_runs(config: dict[str, Any]) -> dict[str, Any]:

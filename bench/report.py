@@ -127,7 +127,7 @@ def build_context(
         ],
         "failures": _failures(found, lang),
         "per_class": _per_class_table(per_class, lang),
-        "per_class_changes": _per_class_changes(found, pairs, dataset, changes, lang),
+        "per_class_changes": _changed_classes(found, changes, lang),
     }
 
 
@@ -451,49 +451,38 @@ def _per_class_table(frame: Optional[pd.DataFrame], lang: str) -> Table:
     return Table("per-class", columns, rows, caption=words.t("report.per_class_caption", lang))
 
 
-def _per_class_changes(
-    found: SuiteResults,
-    pairs: dict[str, Any],
-    dataset: results.DatasetRecord,
-    changes: dict[str, str],
-    lang: str,
-) -> list[dict[str, Any]]:
-    """Per variant, the classes whose accuracy changed significantly from the baseline.
+def _changed_classes(found: SuiteResults, changes: dict[str, str], lang: str) -> list[dict[str, Any]]:
+    """Per variant, the classes whose score changed significantly from the baseline, as text.
 
-    A mean accuracy can hide a trade (one class up, another down); this lists each
-    such class with Welch's test over seeds, Holm-corrected across the classes
-    (:func:`bench.analysis.per_class_changes`).  Variants with no changed class are left out.
+    A mean accuracy can hide a trade (one class up, another down); each variant's
+    changed classes come from :meth:`SuiteResults.class_changes`.  Variants with no
+    changed class are left out.
     """
-    classes = found.num_classes()
-    if not classes or not pairs or found.baseline not in set(found.runs["variant"]):
+    if found.baseline not in set(found.runs["variant"]):
         return []
     out = []
     for name in found.variants_with_runs():
-        if name == found.baseline:
+        table = None if name == found.baseline else found.class_changes(found.baseline, name)
+        if table is None or not len(table):
             continue
-        table = analysis.per_class_changes(
-            found.runs, pairs, found.baseline, name, int(classes),
-            alpha=found.alpha, min_effect=found.min_effect, class_names=dataset.names_of_classes,
-        )  # fmt: skip
-        if len(table):
-            out.append({
-                "variant": name,
-                "changes": changes.get(name, ""),
-                "classes": [
-                    {
-                        "class_name": str(r["class_name"]),
-                        "text": words.t(
-                            "report.class_change", lang, name=str(r["class_name"]),
-                            delta=formatting.delta(r["delta"], "accuracy", lang),
-                            before=formatting.value(r["acc_baseline"], "accuracy", lang),
-                            after=formatting.value(r["acc_variant"], "accuracy", lang),
-                            p=formatting.p_value(r["p_holm"]),
-                        ),
-                        "css": "better" if (finite_or_none(r["delta"]) or 0) > 0 else "worse",
-                    }
-                    for r in table.to_dict("records")
-                ],
-            })  # fmt: skip
+        out.append({
+            "variant": name,
+            "changes": changes.get(name, ""),
+            "classes": [
+                {
+                    "class_name": str(r["class_name"]),
+                    "text": words.t(
+                        "report.class_change", lang, name=str(r["class_name"]),
+                        delta=formatting.delta(r["delta"], "accuracy", lang),
+                        before=formatting.value(r["acc_baseline"], "accuracy", lang),
+                        after=formatting.value(r["acc_variant"], "accuracy", lang),
+                        p=formatting.p_value(r["p_holm"]),
+                    ),
+                    "css": "better" if (finite_or_none(r["delta"]) or 0) > 0 else "worse",
+                }
+                for r in table.to_dict("records")
+            ],
+        })  # fmt: skip
     return out
 
 

@@ -325,6 +325,22 @@ class SuiteResults:
         pairs = {key: self.item_views(key).paired for key in wanted}
         return {key: pair for key, pair in pairs.items() if pair is not None}
 
+    def class_changes(self, a: str, b: str) -> Optional[pd.DataFrame]:
+        """Classes whose score changed significantly from variant ``a`` to ``b``: Welch's t over
+        seeds, Holm across classes (:func:`bench.analysis.per_class_changes`) on the runs'
+        per-item views; None when the runs stored none.  The one way report and diff ask it."""
+        from bench import analysis
+
+        keys = self.ok.loc[self.ok["variant"].isin([a, b]), "key"]
+        pairs = self.labelled_predictions(keys)
+        classes = self.num_classes()
+        if not pairs or not classes:
+            return None
+        return analysis.per_class_changes(
+            self.runs, pairs, a, b, int(classes), alpha=self.alpha, min_effect=self.min_effect,
+            class_names=self.dataset([a, b]).names_of_classes,
+        )  # fmt: skip
+
     def seed_rows(self, metrics: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         """Each variant's trained runs, seed by seed: seed, status and the ``metrics`` values."""
         names = list(metrics)
