@@ -419,6 +419,7 @@ _VERDICT_CSS = {
     "better": "better",
     "worse": "worse",
     "no significant difference": "same",
+    "smaller than min_effect": "same",
     "inconclusive": "inconclusive",
     "higher": "neutral",
     "lower": "neutral",

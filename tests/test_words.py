@@ -90,7 +90,7 @@ def test_sentences_follow_the_reason_not_the_text() -> None:
     en = words.conclusion_sentences(table)
     ru = words.conclusion_sentences(table, lang="ru")
     assert en[0].startswith("up: accuracy rose by 2.0 pp (95% CI +2.0…+2.0 pp")
-    assert "less than the minimum effect of 0.5 pp" in en[1]
+    assert "smaller than the minimum effect of 0.5 pp" in en[1]
     assert "inconclusive with 1 seed" in en[2]
     assert ru[0].startswith("up: точность — рост на 2.0 п.п. (95% ДИ +2.0…+2.0 п.п.")
     assert "меньше минимального эффекта 0.5 п.п." in ru[1]

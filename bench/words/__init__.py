@@ -102,6 +102,8 @@ _SENTENCE_BUILDERS = (
     "comparison_sentence",
     "conclusion_sentences",
     "verdict_detail",
+    "variance_sources",
+    "outperforming_text",
 )
 
 

@@ -24,6 +24,7 @@ from bench.analysis import (
     SeedEstimate,
     records,
 )
+from bench.inference import read_interval
 from bench.words import claim_result_word, direction_word, t, verdict_word
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "comparison_sentence",
     "conclusion_sentences",
     "verdict_detail",
+    "variance_sources",
+    "outperforming_text",
 ]
 
 #: Costs a sentence names ("it costs 1.20× the FLOPs and 0.95× the training time").
@@ -81,6 +84,34 @@ def _p(rec: Comparison, lang: str) -> str:
     return t("sentence.p", lang, p=f"{p:.3f}" if p < 0.01 else f"{p:.2f}")
 
 
+def _converged(rec: Comparison, lang: str) -> str:
+    """"Among converged runs only", when Fisher's test says failure rates differ."""
+    if not rec.rates_differ:
+        return ""
+
+    def rate(side: str) -> str:
+        bad = int(getattr(rec, f"failed_{side}")) + int(getattr(rec, f"diverged_{side}"))
+        total = bad + int(getattr(rec, f"n_{side}"))
+        return f"{bad}/{total}"
+
+    return t("sentence.converged", lang, rate_baseline=rate("baseline"),
+             rate_variant=rate("variant"), p=formatting.p_value(rec.rate_p))  # fmt: skip
+
+
+def _rules_out(rec: Comparison, lang: str) -> str:
+    """What a not-significant interval already excludes, measured against min_effect."""
+    if not (_finite(rec.min_effect) and rec.min_effect > 0):
+        return ""
+    reading = read_interval(float(rec.ci_low), float(rec.ci_high), float(rec.min_effect))
+    size = formatting.delta(rec.min_effect, rec.metric, lang, signed=False)
+    parts = []
+    if reading.rules_out_increase:
+        parts.append(t("sentence.rules_out_increase", lang, size=size))
+    if reading.rules_out_decrease:
+        parts.append(t("sentence.rules_out_decrease", lang, size=size))
+    return "".join(parts)
+
+
 def _need_size(rec: Comparison, lang: str) -> str:
     size = rec.seeds_needed_effect
     if not _finite(size):
@@ -94,10 +125,11 @@ def comparison_sentence(
     """One sentence saying what ``rec`` found, built only from its fields.
 
     ``change`` describes the variant (default: its name).  Significant rows state the
-    direction and size with CI, Holm-adjusted p, seeds and cost ratios; a real change
-    below min_effect says so; not-significant rows say the metric did not change
-    measurably (and how many seeds would resolve the difference); inconclusive rows say
-    only that, with the seeds needed when they can be estimated.
+    direction and size with CI, Holm-adjusted p, seeds and cost ratios; "smaller than
+    the minimum effect" only when the whole interval is; not-significant rows say what
+    the data still allow (the interval), what it already rules out, and how many seeds
+    would detect min_effect; inconclusive rows say only that.  When failure or
+    divergence rates differ, the sentence says it is about converged runs only.
     """
     rec = Comparison.from_row(rec)
     metric = rec.metric
@@ -105,9 +137,10 @@ def comparison_sentence(
     common = dict(
         label=label,
         metric=metrics.label(metric, lang),
-        ci_label=t("sentence.ci_label", lang, level=f"{(rec.ci_level if _finite(rec.ci_level) else 0.95) * 100:g}"),
+        ci_label=t("sentence.ci_label", lang, level=f"{(rec.ci_level if _finite(rec.ci_level) else 0.95) * 100:.4g}"),
         cost=_cost(rec, lang),
     )
+    converged = _converged(rec, lang)
     numbers = dict(
         ci=formatting.interval(rec.ci_low, rec.ci_high, metric, lang),
         p=_p(rec, lang),
@@ -121,14 +154,16 @@ def comparison_sentence(
         else:
             moved = t("sentence.rose" if rose else "sentence.fell", lang)
         size = formatting.delta(rec.delta, metric, lang, signed=False)
-        return t("sentence.significant", lang, **common, **numbers, moved=moved, size=size)
-    if reason is Reason.BELOW_MIN_EFFECT:
+        return t("sentence.significant", lang, **common, **numbers, moved=moved, size=size,
+                 converged=converged)  # fmt: skip
+    if reason in (Reason.BELOW_MIN_EFFECT, Reason.WITHIN_MIN_EFFECT):
         return t(
             "sentence.below_min_effect", lang, **common, **numbers,
             delta=formatting.delta(rec.delta, metric, lang),
             min_effect=formatting.delta(rec.min_effect, metric, lang, signed=False),
+            converged=converged,
         )  # fmt: skip
-    if reason is Reason.NOT_SIGNIFICANT:
+    if reason in (Reason.NOT_SIGNIFICANT, Reason.SIZE_UNDECIDED):
         need = ""
         if rec.seed_estimate in (SeedEstimate.ESTIMATED, SeedEstimate.CAPPED):
             key = (
@@ -137,9 +172,21 @@ def comparison_sentence(
                 else "sentence.no_diff_need"
             )
             need = t(key, lang, n=int(rec.seeds_needed or 0), size=_need_size(rec, lang))
+        if reason is Reason.SIZE_UNDECIDED:
+            return t(
+                "sentence.size_undecided", lang, **common, **numbers,
+                delta=formatting.delta(rec.delta, metric, lang), need=need, converged=converged,
+                min_effect=formatting.delta(rec.min_effect, metric, lang, signed=False),
+            )  # fmt: skip
         return t(
             "sentence.no_difference", lang, **common, **numbers,
             delta=formatting.delta(rec.delta, metric, lang), need=need,
+            rules_out=_rules_out(rec, lang), converged=converged,
+        )  # fmt: skip
+    if reason is Reason.ZERO_SPREAD:
+        return t(
+            "sentence.zero_spread", lang, label=label, metric=common["metric"],
+            delta=formatting.delta(rec.delta, metric, lang), seeds=numbers["seeds"],
         )  # fmt: skip
     if reason in (Reason.NO_RUNS_VARIANT, Reason.NO_RUNS_BASELINE, Reason.NO_RUNS_BOTH):
         who = t(f"sentence.{reason.value}", lang)
@@ -155,6 +202,8 @@ def comparison_sentence(
         need = t("sentence.need_seeds_capped", lang, n=int(rec.seeds_needed or 0), size=_need_size(rec, lang))
     elif estimate is SeedEstimate.NO_EFFECT_OBSERVED:
         need = t("sentence.need_zero", lang)
+    elif estimate is SeedEstimate.NO_MIN_EFFECT and min(int(rec.n_baseline), int(rec.n_variant)) >= 1:
+        need = t("sentence.need_min_effect", lang)
     else:
         need = t("sentence.need_spread", lang)
     return t(
@@ -188,13 +237,17 @@ def verdict_detail(rec: Comparison | Mapping[str, Any], lang: str = "en") -> str
     """A short line under a verdict: "better — p_holm = 0.012", "inconclusive — 1 seed"."""
     rec = Comparison.from_row(rec)
     word = verdict_word(rec.verdict, lang)
-    if rec.reason is Reason.BELOW_MIN_EFFECT:
+    if rec.reason in (Reason.BELOW_MIN_EFFECT, Reason.WITHIN_MIN_EFFECT):
         return t(
             "detail.below_min_effect", lang, verdict=word,
             delta=f"{abs(rec.delta):.3g}", min_effect=f"{rec.min_effect:.3g}",
         )  # fmt: skip
     if rec.reason in (Reason.SIGNIFICANT, Reason.NOT_SIGNIFICANT):
         return t("detail.significance", lang, verdict=word, p=f"{rec.p_holm:.3g}")
+    if rec.reason is Reason.SIZE_UNDECIDED:
+        return t("detail.size_undecided", lang, verdict=word, p=f"{rec.p_holm:.3g}")
+    if rec.reason is Reason.ZERO_SPREAD:
+        return t("detail.zero_spread", lang, verdict=word)
     na, nb = int(rec.n_baseline), int(rec.n_variant)
     text = t("detail.too_few_seeds", lang, verdict=word, seeds=_seed_count(min(na, nb), lang))
     if na != nb:
@@ -250,3 +303,39 @@ def claim_reason(claim: Claim, lang: str = "en") -> str:
 def claim_result(claim: Claim, lang: str = "en") -> str:
     """The result word of a claim ("confirmed", "подтверждена")."""
     return claim_result_word(claim.result, lang)
+
+
+def variance_sources(
+    comparisons: pd.DataFrame | Iterable[Comparison | Mapping[str, Any]], lang: str = "en"
+) -> str:
+    """One line saying which sources of variance each interval of these comparisons covers."""
+    recs = records(comparisons)
+    if not recs:
+        return ""
+    keys = ["variance.seeds_splits" if all(r.interval_sources == "seeds_splits" for r in recs)
+            else "variance.seeds"]  # fmt: skip
+    if any(_finite(r.boot_ci_low) for r in recs):
+        keys.append("variance.bootstrap")
+    if any(_finite(r.p_beats) for r in recs):
+        keys.append("variance.p_beats")
+    return " ".join(t(key, lang) for key in keys)
+
+
+def outperforming_text(rec: Comparison | Mapping[str, Any], lang: str = "en") -> str:
+    """P(variant beats baseline) with its interval, and the two-level Δ interval if known."""
+    rec = Comparison.from_row(rec)
+    parts = []
+    level = t("sentence.ci_label", lang, level="95")
+    if _finite(rec.p_beats):
+        parts.append(t(
+            "sentence.p_beats", lang, label=str(rec.variant), p=f"{rec.p_beats:.2f}",
+            ci_label=level, low=f"{rec.p_beats_low:.2f}", high=f"{rec.p_beats_high:.2f}",
+        ))  # fmt: skip
+    if _finite(rec.boot_ci_low):
+        boot_level = rec.boot_level if _finite(rec.boot_level) else 0.95
+        parts.append(t(
+            "sentence.two_level", lang,
+            ci=formatting.interval(rec.boot_ci_low, rec.boot_ci_high, rec.metric, lang),
+            ci_label=t("sentence.ci_label", lang, level=f"{boot_level * 100:.4g}"),
+        ))  # fmt: skip
+    return "; ".join(parts)
