@@ -286,6 +286,10 @@ class Comparison(Mapping[str, Any]):
     boot_level: float = math.nan
     #: what the t interval's spread covers: "seeds" or "seeds_splits" (per-seed resampling)
     interval_sources: str = "seeds"
+    #: seeds were added by a group-sequential design: its decision for this variant ("" if not)
+    design_decision: str = ""
+    #: α the design spent on this variant by the deciding look (NaN: fixed design)
+    alpha_spent: float = math.nan
 
     @property
     def seeds_needed_capped(self) -> bool:
@@ -1206,6 +1210,7 @@ def compare_to_baseline(
     max_seeds: int = 1000,
     pairing: bool | None = None,
     outperforming: bool = True,
+    design: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Every other variant against ``baseline`` on ``metric``: one Holm family, one row each.
 
@@ -1231,6 +1236,11 @@ def compare_to_baseline(
       interval over seeds; with ``predictions`` and accuracy, ``boot_ci_*`` is the
       two-level (seeds × test examples) interval of Δ.  ``ci_level`` is accepted for old
       callers; the level follows ``alpha``.
+    * ``design``: the record of a group-sequential design the seeds were added by
+      (:meth:`bench.adaptive.AdaptiveSummary.design_record`).  Testing the final seeds
+      as if their number had been fixed would ignore the looks taken; so significance,
+      interval (the repeated confidence interval) and adjusted p come from the design's
+      decision, recomputed from the stored per-seed values (:func:`sequential_rows`).
     """
     _check_columns(runs, ("variant", "status", metric))
     higher_is_better = _higher_is_better(metric, higher_is_better)
@@ -1269,10 +1279,78 @@ def compare_to_baseline(
         recs.append(rec)
         diffs.append(diff)
     rows = _decide_family(recs, diffs, power, max_seeds)
+    if design:
+        rows = sequential_rows(rows, diffs, runs, baseline, metric, design, power, max_seeds)
     if predictions and metric == _PER_EXAMPLE_METRIC:
         for row in rows:
             _fill_bootstrap(row, ok, predictions)
     return _frame(rows)
+
+
+def sequential_rows(
+    rows: list[dict[str, Any]],
+    diffs: Sequence[inference.Difference],
+    runs: pd.DataFrame,
+    baseline: Any,
+    metric: str,
+    design: Mapping[str, Any],
+    power: float = 0.8,
+    max_seeds: int = 1000,
+) -> list[dict[str, Any]]:
+    """Re-decide comparison rows by the group-sequential design their seeds were added by.
+
+    The look is recomputed from the per-seed values in seed order (each side up to the
+    largest look it reached), with :func:`bench.sequential.decide_look` -- the function
+    ``--until-conclusive`` used --, so the family-wise error stays at the design's α over
+    all looks.  A rejected variant gets its repeated confidence interval (which excludes
+    zero); the others the repeated interval at their last look (which holds it).
+    ``p_holm`` becomes the look's p scaled by α / boundary: ≤ α exactly when the boundary
+    was crossed.
+    """
+    from bench import sequential
+
+    plan = sequential.SequentialDesign(
+        looks=tuple(design["looks"]), alpha=float(design["alpha"]),
+        spending=design["spending"], futility_power=float(design.get("futility_power", 0.1)),
+    )  # fmt: skip
+    names = [r["variant"] for r in rows]
+
+    def values(variant: Any) -> np.ndarray:
+        sub = runs[runs["variant"] == variant]
+        seeds = sorted(set(sub["seed"].astype(int).tolist()))
+        good = sub[sub["status"] == Status.OK.value]
+        by_seed = dict(zip(good["seed"].astype(int).tolist(), good[metric].astype(float).tolist()))
+        x = np.array([by_seed.get(s, math.nan) for s in seeds], dtype=float)
+        reached = [n for n in plan.looks if n <= x.size]
+        return x[: reached[-1]] if reached else x[:0]
+
+    base = values(baseline)
+    sides = {v: values(v) for v in names}
+    if base.size not in plan.looks or any(
+        x.size not in plan.looks or x.size > base.size for x in sides.values()
+    ):
+        return rows  # the store does not hold the design's looks: nothing to re-decide
+    paired = bool(design.get("paired", all(d.method is inference.Method.PAIRED for d in diffs)))
+    look = sequential.decide_look(plan, base, sides, paired=paired,
+                                  min_effect=float(design.get("min_effect", 0.0)))  # fmt: skip
+    out = []
+    for row, diff, v in zip(rows, diffs, look.variants):
+        rec = {k: row[k] for k in row if not k.endswith("_ratio") and k != "seeds_needed_capped"}
+        rec["cost_ratios"] = {
+            k[: -len("_ratio")]: val for k, val in row.items() if k.endswith("_ratio")
+        }  # fmt: skip
+        rejected = v.decision is sequential.Decision.REJECT
+        if np.isfinite(v.p_value) and np.isfinite(v.nominal_p) and v.nominal_p > 0:
+            p_adj = min(1.0, v.p_value * plan.alpha / v.nominal_p)
+        else:
+            p_adj = math.nan
+        rec.update(
+            ci_low=v.rci_low, ci_high=v.rci_high, ci_level=1.0 - v.nominal_p,
+            p_holm=p_adj, design_decision=v.decision.value, alpha_spent=v.alpha_spent,
+        )  # fmt: skip
+        _decide(rec, diff, rejected, len(rows), power, max_seeds)
+        out.append(Comparison(**rec).row())
+    return out
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
