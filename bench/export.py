@@ -28,6 +28,7 @@ from typing import IO, Any, Iterable, Optional
 import pandas as pd
 
 from bench.errors import BenchError
+from bench.manifest import manifest_columns
 
 __all__ = ["FORMATS", "MlflowSummary", "export_mlflow", "export_runs", "flatten", "runs_table"]
 
@@ -60,13 +61,14 @@ def runs_table(
     """Every trained run of a store: identifiers, status, one column per metric, times, host.
 
     Times are UTC timestamps.  ``with_config`` adds the resolved configuration as
-    ``config.<key path>`` columns.
+    ``config.<key path>`` columns and each run's reproducibility manifest as ``manifest.*``.
     """
     from bench.store import ResultStore
 
     with ResultStore(store_path, create=False) as store:
         name = store.suite_definition(suite)["name"]
         runs = store.runs_frame(name)
+        manifests = store.run_manifests() if with_config else {}
     runs = runs[runs["status"] != "missing"].reset_index(drop=True)
     metrics = [c for c in runs.columns if c not in set(_ID_COLUMNS + _TAIL_COLUMNS + _JSON_COLUMNS)]
     table = runs[
@@ -80,7 +82,10 @@ def runs_table(
             table[column] = pd.to_datetime(table[column], unit="s", utc=True)
     if with_config and len(runs):
         config = pd.DataFrame(
-            [flatten(json.loads(text or "{}"), "config") for text in runs["config"]]
+            [
+                flatten(json.loads(text or "{}"), "config") | manifest_columns(manifests.get(key))
+                for text, key in zip(runs["config"], runs["key"])
+            ]
         )
         for column in config.columns:  # mixed None/str/int columns: keep them as text
             if config[column].map(type).nunique() > 1:

@@ -25,6 +25,7 @@ from bench import analysis, i18n
 from bench.errors import BenchError
 from bench.store import ResultStore
 from bench.configdiff import describe_changes
+from bench.manifest import manifest_summary
 
 CONVENTION = (
     "FLOPs = 2 × multiply-adds of convolutions and dense layers, for one forward pass of one "
@@ -157,6 +158,7 @@ def build_context(
         "bench_version": bench.__version__,
         "convention": i18n.t(CONVENTION, lang),
         "environment": _environment(ok if len(ok) else runs, lang),
+        "manifest": manifest_summary(store.suite_manifest(definition["name"])),
         "dataset": dataset,
         "training": _training(definition),
         "counts": _counts(runs),

@@ -38,6 +38,7 @@ from rich.progress import (
 
 from bench.executors import Executor, make_executor
 from bench.executors.sizing import JobsArg, longest_first
+from bench.manifest import suite_manifest
 from bench.store import Claimant, ResultStore, RunResult, default_store_path
 from bench.suite import RunSpec, Suite, run_key
 
@@ -94,6 +95,7 @@ def plan_runs(
         str(suite.path),
         suite.definition(),
         [(s.variant, s.seed, s.key) for s in full_plan],
+        manifest=suite_manifest(suite.path, suite.variant(suite.baseline).config.dataset.model_dump(mode="json")),
     )
     pending: list[RunSpec] = []
     queued: set[str] = set()

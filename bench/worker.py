@@ -26,6 +26,7 @@ import numpy as np
 
 from bench.config import DatasetConfig, RunConfig
 from bench.datasets import Dataset, load_dataset
+from bench.manifest import run_manifest
 from bench.store import RunResult
 from bench.suite import RunSpec
 
@@ -198,6 +199,7 @@ def train_run(spec: RunSpec, on_epoch: Optional[EpochCallback] = None) -> RunRes
         result.error = traceback.format_exc()
     finally:
         result.finished_at = time.time()
+        result.manifest = run_manifest(result.dataset)
         _release_memory()
     return result
 

@@ -62,6 +62,7 @@ def show_variant(
         runs = store.runs_frame(definition["name"])
         runs = runs[runs["variant"] == variant].sort_values("seed")
         history = store.history_frame(runs["key"])
+        manifests = store.run_manifests(runs["key"])
     unknown = sorted(set(metrics or ()) - set(history["name"]))
     if unknown:
         recorded = ", ".join(sorted(set(history["name"]))) or "nothing"
@@ -116,7 +117,15 @@ def show_variant(
                 rows, headers=["epoch", *wide.columns], tablefmt="simple", disable_numparse=True
             )
         )
+    lines += _manifest_block([manifests.get(key) for key in runs["key"]])
     return "\n".join(lines)
+
+
+def _manifest_block(manifests: list[Any]) -> list[str]:
+    from bench.manifest import manifest_lines
+
+    found = manifest_lines(manifests)
+    return ["", "manifest (bench export --config has every field)", *("  " + line for line in found)] if found else []
 
 
 def _curve_value(name: str, value: Any) -> str:

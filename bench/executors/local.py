@@ -226,6 +226,7 @@ def serve(conn: Connection, threads: int, jobs: int, parent_pid: int, log_path: 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
     try:
+        from bench.manifest import with_parallelism
         from bench.worker import configure_tensorflow, train_run
 
         configure_tensorflow(threads)
@@ -250,6 +251,7 @@ def serve(conn: Connection, threads: int, jobs: int, parent_pid: int, log_path: 
 
         result = train_run(spec, on_epoch=on_epoch)
         result.hardware = {**result.hardware, "threads": threads, "workers": jobs}
+        result.manifest = with_parallelism(result.manifest, threads=threads, workers=jobs)
         conn.send(("result", result))
 
 
