@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-_FORMAT_BY_SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+_FORMAT_BY_SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet",
+                     ".tex": "latex", ".md": "markdown"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,15 +20,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "artifact (needs pip install 'bench[mlflow]'). Nothing is trained.",
         epilog="Examples: bench export reports/quickstart/results.sqlite --out runs.csv   |   "
         "bench export suites/quickstart.yaml --format json   |   "
-        "bench export reports/quickstart/results.sqlite --mlflow sqlite:///mlflow.db",
+        "bench export reports/quickstart/results.sqlite --mlflow sqlite:///mlflow.db   |   "
+        "bench export reports/quickstart --format latex --out conclusions.tex",
     )
     parser.add_argument(
         "target", metavar="STORE", help="results.sqlite, its folder, or the suite file"
     )
     parser.add_argument(
         "--format",
-        choices=("csv", "json", "parquet"),
-        help="file format (default: from --out's extension, else csv)",
+        choices=("csv", "json", "parquet", "latex", "markdown"),
+        help="file format (default: from --out's extension, else csv); latex and markdown "
+        "write the conclusions table (booktabs) instead of the runs",
     )
     parser.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
     parser.add_argument(
@@ -74,6 +77,16 @@ def execute(args: argparse.Namespace) -> int:
     fmt = args.format
     if fmt is None:
         fmt = _FORMAT_BY_SUFFIX.get(Path(args.out).suffix.lower(), "csv") if args.out else "csv"
+    if fmt in ("latex", "markdown"):
+        from bench.paper import write_paper_table
+
+        if args.config:
+            raise BenchError("--config adds columns to the runs table; --format latex/markdown "
+                             "writes the conclusions table: leave out --config")
+        written = write_paper_table(store, fmt, args.out, suite=suite_name)
+        if written is not None:
+            print(f"export: {written}")
+        return 0
     from bench.export import export_runs
 
     written = export_runs(store, fmt, args.out, suite=suite_name, with_config=args.config)
