@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog="Examples: bench export reports/quickstart/results.sqlite --out runs.csv   |   "
         "bench export suites/quickstart.yaml --format json   |   "
         "bench export reports/quickstart/results.sqlite --mlflow sqlite:///mlflow.db   |   "
-        "bench export reports/quickstart --format latex --out conclusions.tex",
+        "bench export reports/quickstart --format latex --out conclusions.tex   |   "
+        "bench export reports/quickstart --tensorboard tb/quickstart",
     )
     parser.add_argument(
         "target", metavar="STORE", help="results.sqlite, its folder, or the suite file"
@@ -50,6 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--experiment", metavar="NAME", help="MLflow experiment (default bench/<suite>)"
     )
+    parser.add_argument(
+        "--tensorboard", metavar="DIR", help="write TensorBoard event files instead: one run per "
+        "variant and seed (per-epoch curves, final metrics, HParams data); needs pip install "
+        "'bench[tensorboard]'",
+    )
     parser.set_defaults(handler=execute)
 
 
@@ -60,6 +66,14 @@ def execute(args: argparse.Namespace) -> int:
 
     store, suite_name = resolve_store(args.target)
     suite_name = args.suite_name or suite_name
+    if args.tensorboard is not None:
+        if args.format or args.out or args.config or args.mlflow is not None:
+            raise BenchError("--tensorboard writes event files into DIR: leave out --format, "
+                             "--out, --config and --mlflow")
+        from bench.tensorboard_export import export_tensorboard
+
+        print(export_tensorboard(store, args.tensorboard, suite=suite_name).line())
+        return 0
     if args.mlflow is not None:
         if args.format or args.out or args.config:
             raise BenchError(
