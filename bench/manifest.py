@@ -198,9 +198,14 @@ def _determinism() -> dict[str, Any]:
     settings: dict[str, Any] = {name: os.environ.get(name) for name in DETERMINISM_ENV}
     tf = sys.modules.get("tensorflow")
     if tf is not None:
+        try:  # tf.config.experimental has only the setter; the getter lives beside it
+            from tensorflow.python.framework import config as tf_config
+
+            settings["op_determinism"] = bool(tf_config.is_op_determinism_enabled())
+        except Exception:  # noqa: BLE001
+            pass
         try:
-            settings["op_determinism"] = bool(tf.config.experimental.is_op_determinism_enabled())
-            settings["xla_jit"] = bool(tf.config.optimizer.get_jit())
+            settings["xla_jit"] = str(tf.config.optimizer.get_jit() or "off")
         except Exception:  # noqa: BLE001
             pass
     return settings

@@ -106,11 +106,20 @@ def test_verify_retrains_a_tiny_store_identically_and_names_an_altered_metric(
     summary = run_suite(load_suite(tiny_suite), store, only=["base"], seeds=1, jobs=1)
     assert summary.statuses == {"ok": 1}
     capsys.readouterr()
+    from bench.store import ResultStore
+
+    with ResultStore(store, create=False) as results:  # the worker recorded the run's manifest
+        (manifest,) = results.run_manifests().values()
+        assert results.suite_manifest("tiny")["suite"]["sha256"]
+    assert manifest["parallelism"]["workers"] == 1 and manifest["parallelism"]["threads"] >= 1
+    assert manifest["dataset"]["fingerprint"] and manifest["packages"]["tensorflow"]
+    assert manifest["determinism"]["op_determinism"] is True
     before = _file_hash(store)
 
     assert main(["verify", str(store)]) == 0
     out = capsys.readouterr().out
     assert "base seed 0" in out and ": identical" in out and "1 of 1 run(s) reproduced" in out
+    assert "manifest: the same" in out
     assert _file_hash(store) == before  # verifying wrote nothing
 
     with sqlite3.connect(store) as db:  # someone edits a published number
