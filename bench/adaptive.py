@@ -27,7 +27,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import pandas as pd
 
-from bench import analysis
+from bench import analysis, words
 from bench.errors import BenchError
 from bench.runner import run_suite
 from bench.store import ResultStore, default_store_path
@@ -36,6 +36,15 @@ from bench.suite import Suite
 DEFAULT_MAX_SEEDS = 10
 #: Verdicts that more seeds may still turn into 'better' or 'worse'.
 OPEN_VERDICTS = (analysis.INCONCLUSIVE, analysis.NO_DIFFERENCE)
+
+#: Why more seeds cannot be planned, by the comparison's reason or seed estimate.
+_STOP_KEYS = {
+    analysis.Reason.NO_RUNS_VARIANT: "adaptive.stop_no_runs_variant",
+    analysis.Reason.NO_RUNS_BASELINE: "adaptive.stop_no_runs_baseline",
+    analysis.Reason.NO_RUNS_BOTH: "adaptive.stop_no_runs_variant",
+    analysis.SeedEstimate.NO_EFFECT_OBSERVED: "adaptive.stop_no_effect",
+    analysis.SeedEstimate.UNKNOWN_SPREAD: "adaptive.stop_no_spread",
+}
 
 
 @dataclass
@@ -58,79 +67,79 @@ class AdaptiveSummary:
     stopped: dict[str, str] = field(default_factory=dict)
     out_of_time: bool = False
 
-    def line(self) -> str:
+    def line(self, lang: str = "en") -> str:
         counts: dict[str, int] = {}
         for verdict in self.verdicts.values():
             counts[verdict] = counts.get(verdict, 0) + 1
-        shown = ", ".join(f"{n} {v}" for v, n in counts.items()) or "no comparison"
-        budget = " (stopped by the time budget)" if self.out_of_time else ""
-        return (
-            f"until-conclusive: {self.rounds} round(s) of more seeds, {self.trained} runs "
-            f"trained{budget}; verdicts: {shown}"
-        )
-
-
-def _int_or_none(value: Any) -> Optional[int]:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return int(value)
+        shown = ", ".join(
+            words.t("adaptive.count", lang, n=n, verdict=words.verdict_word(v, lang))
+            for v, n in counts.items()
+        ) or words.t("adaptive.no_comparison", lang)
+        return words.t(
+            "adaptive.summary", lang, rounds=self.rounds, trained=self.trained,
+            budget=words.t("adaptive.out_of_time", lang) if self.out_of_time else "",
+            verdicts=shown,
+        )  # fmt: skip
 
 
 def plan_more_seeds(
-    comparisons: pd.DataFrame,
+    comparisons: pd.DataFrame | Sequence[analysis.Comparison],
     seeds: dict[str, int],
     baseline: str,
     max_seeds: int,
+    lang: str = "en",
 ) -> SeedPlan:
     """Decide from one round of verdicts which variants get how many seeds.
 
-    ``comparisons`` is :func:`bench.analysis.compare_to_baseline`'s table (one metric),
-    ``seeds`` the current seed count per variant.  Pure, so the rule is testable alone.
+    ``comparisons`` is :func:`bench.analysis.compare_to_baseline`'s table (one metric) or
+    its records, ``seeds`` the current seed count per variant.  Pure, so the rule is
+    testable alone.  Every reason comes from the records (verdict, reason, seed estimate).
     """
     plan = SeedPlan()
-    for row in comparisons.to_dict("records"):
-        name, verdict = row["variant"], row["verdict"]
+    for rec in analysis.records(comparisons):
+        name, verdict = rec.variant, rec.verdict
+        word = words.verdict_word(verdict, lang)
         have = seeds[name]
-        needed = _int_or_none(row["seeds_needed"])
         if verdict not in OPEN_VERDICTS:
             continue  # decided: better or worse
         if have >= max_seeds:
-            plan.stopped[name] = f"{verdict} at the limit of {max_seeds} seeds"
+            plan.stopped[name] = words.t("adaptive.stop_limit", lang, verdict=word, n=max_seeds)
+            continue
+        if rec.reason is analysis.Reason.BELOW_MIN_EFFECT:
+            plan.stopped[name] = words.t("adaptive.stop_below_min_effect", lang)
+            continue
+        needed = rec.seeds_needed
+        if rec.seed_estimate is analysis.SeedEstimate.CAPPED or (
+            needed is not None and needed > max_seeds
+        ):
+            plan.stopped[name] = words.t("adaptive.stop_capped", lang, verdict=word, n=max_seeds)
             continue
         if needed is None:
-            if min(int(row["n_baseline"]), int(row["n_variant"])) < 2 and have < 2:
+            if rec.reason is analysis.Reason.TOO_FEW_SEEDS and have < 2:
                 needed = 2  # a spread needs two seeds before anything can be estimated
-            elif verdict == analysis.NO_DIFFERENCE and float(row["p_holm"]) < float(row["alpha"]):
-                plan.stopped[name] = "a real difference, but smaller than min_effect"
-                continue
             else:
-                if int(row["n_variant"]) == 0 or int(row["n_baseline"]) == 0:
-                    side = "variant" if int(row["n_variant"]) == 0 else "baseline"
-                    why = f"no successful runs of the {side}"
-                elif row["delta"] == 0:
-                    why = "no difference observed"
-                else:
-                    why = "the spread cannot be estimated"
-                plan.stopped[name] = f"{verdict}: {why}; more seeds cannot be planned"
+                key = _STOP_KEYS.get(rec.reason) or _STOP_KEYS.get(
+                    rec.seed_estimate, "adaptive.stop_no_spread"
+                )
+                plan.stopped[name] = words.t(key, lang, verdict=word)
                 continue
-        if bool(row["seeds_needed_capped"]) or needed > max_seeds:
-            plan.stopped[name] = f"{verdict}: more than {max_seeds} seeds would be needed"
-            continue
         target = min(max_seeds, max(have + 1, needed))
         plan.raise_to[name] = target
-        plan.reasons[name] = (
-            f"{verdict} (p_holm {_p(row['p_holm'])}), about {needed} seeds needed"
+        plan.reasons[name] = words.t(
+            "adaptive.why_open", lang, verdict=word, p=_p(rec.p_holm), n=needed
         )
     if plan.raise_to:
         target = max(plan.raise_to.values())
         if seeds[baseline] < target:
             plan.raise_to[baseline] = target
-            plan.reasons[baseline] = "the baseline, to match the variants it is compared with"
+            plan.reasons[baseline] = words.t("adaptive.why_baseline", lang)
     return plan
 
 
 def _p(value: Any) -> str:
-    return "n/a" if value is None or not math.isfinite(float(value)) else f"{float(value):.3g}"
+    if value is None or not math.isfinite(float(value)):
+        return words.t("word.not_available")
+    return f"{float(value):.3g}"
 
 
 def run_until_conclusive(
@@ -166,7 +175,7 @@ def run_until_conclusive(
             runs, suite.baseline, metric, alpha=suite.alpha, min_effect=suite.min_effect,
             max_seeds=max_seeds,
         )  # fmt: skip
-        summary.verdicts = dict(zip(comparisons["variant"], comparisons["verdict"]))
+        summary.verdicts = {r.variant: r.verdict for r in analysis.records(comparisons)}
         seeds = {v.name: v.config.train.seeds for v in suite.variants}
         plan = plan_more_seeds(comparisons, seeds, suite.baseline, max_seeds)
         summary.stopped = plan.stopped
@@ -174,18 +183,21 @@ def run_until_conclusive(
             break
         summary.rounds += 1
         say(
-            f"round {summary.rounds}: more seeds for "
-            + "; ".join(
-                f"{name} {seeds[name]}→{n} ({plan.reasons[name]})"
-                for name, n in plan.raise_to.items()
+            words.t(
+                "adaptive.round", n=summary.rounds,
+                plans="; ".join(
+                    words.t("adaptive.plan", variant=name, have=seeds[name], target=n,
+                            why=plan.reasons[name])
+                    for name, n in plan.raise_to.items()
+                ),
             )
-        )
+        )  # fmt: skip
         for name, n in plan.raise_to.items():
             _set_seeds(suite, name, n)
         result = run_suite(suite, path, only=list(plan.raise_to), **run_options)
         summary.trained += result.trained
         if getattr(result, "not_started", None):  # the time budget ran out: no more rounds
-            summary.stopped = {name: "the time budget ran out" for name in plan.raise_to}
+            summary.stopped = {name: words.t("adaptive.stop_budget") for name in plan.raise_to}
             summary.out_of_time = True
             break
     summary.seeds = {name: suite.variant(name).config.train.seeds for name in considered}

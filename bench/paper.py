@@ -152,29 +152,26 @@ def table_rows(
 
 def paper_rows(store_path: str | Path, suite: Optional[str] = None, metric: str = "accuracy") -> PaperTable:
     """Read a store and compute its conclusions table (no TensorFlow)."""
-    from bench import analysis
-    from bench.store import ResultStore
+    from bench import analysis, results
+    from bench import metrics as metric_table
+    from bench.status import Status
 
-    with ResultStore(store_path, create=False) as store:
-        definition = store.suite_definition(suite)
-        runs = store.runs_frame(definition["name"])
+    found = results.load(store_path, suite, predictions=False, history=False)
+    definition, runs = found.definition, found.runs
     if metric not in runs.columns:
         raise BenchError(f"{store_path}: no run recorded {metric!r}; nothing to tabulate yet")
-    baseline = definition.get("baseline", "base")
+    baseline = found.baseline
     summary = analysis.summarize(runs, [metric])
     comparisons = None
-    ok_variants = set(runs.loc[runs["status"] == "ok", "variant"])
+    ok_variants = set(runs.loc[runs["status"] == Status.OK.value, "variant"])
     if baseline in ok_variants and len(ok_variants) > 1:
         comparisons = analysis.compare_to_baseline(
-            runs, baseline, metric,
-            alpha=definition.get("alpha", 0.05), min_effect=definition.get("min_effect", 0.0),
+            runs, baseline, metric, alpha=found.alpha, min_effect=found.min_effect,
         )  # fmt: skip
     rows = table_rows(comparisons, summary, definition, metric)
-    values = runs.loc[runs["status"] == "ok", metric].dropna()
     return PaperTable(
-        suite=definition["name"], title=definition.get("title") or definition["name"], metric=metric,
-        baseline=baseline, alpha=float(definition.get("alpha", 0.05)),
-        fraction=analysis.is_fraction_metric(metric, *values.tolist()), rows=rows,
+        suite=found.name, title=found.title, metric=metric, baseline=baseline, alpha=found.alpha,
+        fraction=metric_table.get(metric).is_fraction, rows=rows,
     )  # fmt: skip
 
 
@@ -193,9 +190,9 @@ def _signed(value: Optional[float], table: PaperTable, minus: str) -> str:
 
 
 def _p(value: Optional[float]) -> str:
-    from bench.formatting import fmt_p
+    from bench.formatting import p_value
 
-    return "" if value is None else fmt_p(value)
+    return "" if value is None else p_value(value)
 
 
 def _ratio(value: Optional[float]) -> str:

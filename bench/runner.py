@@ -38,8 +38,10 @@ from rich.progress import (
 
 from bench.executors import Executor, make_executor
 from bench.executors.sizing import JobsArg, longest_first
+from bench import formatting, layout, metrics
 from bench.manifest import suite_manifest
-from bench.store import Claimant, ResultStore, RunResult, default_store_path
+from bench.status import Status
+from bench.store import Claimant, ResultStore, RunResult
 from bench.suite import RunSpec, Suite, run_key
 
 HEARTBEAT_SECONDS = 20.0
@@ -146,7 +148,7 @@ def run_suite(
             several calls; the earlier of the two applies.
     """
     console = console or Console(stderr=True)
-    path = Path(store_path) if store_path else default_store_path(suite.name)
+    path = Path(store_path) if store_path else layout.default_store_path(suite.name)
     started = time.perf_counter()
     if max_minutes is not None:
         own = time.monotonic() + max_minutes * 60
@@ -379,9 +381,13 @@ def _budget_note(skipped: Sequence[RunSpec]) -> str:
 
 def _result_line(label: str, result: RunResult) -> str:
     seconds = result.finished_at - result.started_at
-    if result.status == "failed":
+    if result.status == Status.FAILED:
         last = (result.error or "").strip().splitlines()[-1:] or ["?"]
         return f"{label}: FAILED after {seconds:.1f} s: {last[0]}"
-    accuracy = result.metrics.get("accuracy")
-    shown = f"accuracy {accuracy:.4f}" if accuracy is not None else ""
+    headline = metrics.report_metrics(result.metrics)[:1]  # the task's first metric (accuracy, mAP)
+    shown = (
+        f"{metrics.label(headline[0])} {formatting.value(result.metrics[headline[0]], headline[0])}"
+        if headline
+        else ""
+    )
     return f"{label}: {result.status} {shown} ({seconds:.1f} s)"

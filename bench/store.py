@@ -1,6 +1,6 @@
 """The results store: the one place that reads and writes results (SQLite).
 
-One file per suite by default (``reports/<suite>/results.sqlite``), WAL mode,
+One file per suite by default (:func:`bench.layout.default_store_path`), WAL mode,
 one transaction per finished run, so a kill at any moment loses at most the
 run in flight and never corrupts what is there.  The file carries a schema
 version; a newer file than this code understands is refused with a message
@@ -47,12 +47,17 @@ from typing import Any, Iterable, Optional
 import numpy as np
 import pandas as pd
 
+from bench import layout
 from bench.errors import BenchError
+from bench.status import Status
 
 SCHEMA_VERSION = 3
 CLAIM_TIMEOUT_S = 300.0  # a claim not refreshed for this long is stale (heartbeats: every 20 s)
-FINAL_STATUSES = ("ok", "diverged", "budget")  # failed runs are retried on the next run
-STATUSES = ("ok", "failed", "diverged", "budget")
+#: Outcomes never trained again; failed runs are retried on the next ``bench run``.
+FINAL_STATUSES: tuple[str, ...] = tuple(s.value for s in Status if s is not Status.FAILED)
+STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
+#: The status :meth:`ResultStore.runs_frame` gives a planned run not trained yet.
+MISSING = "missing"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -109,7 +114,7 @@ class RunResult:
     variant: str
     seed: int
     config: dict[str, Any]
-    status: str = "ok"
+    status: Status = Status.OK
     error: Optional[str] = None
     metrics: dict[str, float] = field(default_factory=dict)
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -203,7 +208,7 @@ class ResultStore:
             if not create:
                 raise BenchError(
                     f"{self.path}: no results store here; run `bench run SUITE` first "
-                    "or pass the path of an existing results.sqlite"
+                    f"or pass the path of an existing {layout.STORE_FILENAME}"
                 )
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -288,7 +293,7 @@ class ResultStore:
     def record(self, result: RunResult) -> None:
         """Save one finished run in one transaction (replacing an earlier try), dropping its claim."""
         if result.status not in STATUSES:
-            raise ValueError(f"unknown run status {result.status!r}")
+            raise ValueError(f"unknown run status {result.status!r}; allowed: {', '.join(STATUSES)}")
         with self._transaction():
             self._db.execute("DELETE FROM claims WHERE key=?", (result.key,))  # trained: unclaim
             self._db.execute("DELETE FROM runs WHERE key=?", (result.key,))
@@ -300,7 +305,7 @@ class ResultStore:
                     result.variant,
                     result.seed,
                     json.dumps(result.config, sort_keys=True),
-                    result.status,
+                    str(result.status),
                     result.error,
                     result.started_at,
                     result.finished_at,
@@ -435,7 +440,7 @@ class ResultStore:
         if planned_only:
             query = (
                 "SELECT p.suite, p.variant, p.seed, p.key, p.position, "
-                "COALESCE(r.status, 'missing') AS status, r.error, r.started_at, "
+                f"COALESCE(r.status, '{MISSING}') AS status, r.error, r.started_at, "
                 "r.finished_at, r.host, r.config, r.versions, r.hardware, r.dataset "
                 "FROM plan p LEFT JOIN runs r ON r.key = p.key"
                 + (" WHERE p.suite = ?" if suite else "")
@@ -521,9 +526,10 @@ def _finite_or_none(value: Any) -> Optional[float]:
     return value if np.isfinite(value) else None
 
 
-def default_store_path(suite_name: str, reports_dir: str | Path = "reports") -> Path:
-    """``reports/<suite>/results.sqlite``: where a suite's results live by default."""
-    return Path(reports_dir) / suite_name / "results.sqlite"
+def default_store_path(suite_name: str, reports_dir: str | Path = layout.REPORTS_DIR) -> Path:
+    """Where a suite's results live by default; kept for callers of its old home
+    (:func:`bench.layout.default_store_path` is the one definition)."""
+    return layout.default_store_path(suite_name, reports_dir)
 
 
 def load_results(path: str | Path, suite: Optional[str] = None) -> pd.DataFrame:

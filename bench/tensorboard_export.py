@@ -191,8 +191,10 @@ def _session_end(status: str, end_time: float) -> Any:
     from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
     from tensorboard.plugins.hparams import metadata as hparams_metadata
 
-    code = {"ok": api_pb2.STATUS_SUCCESS, "failed": api_pb2.STATUS_FAILURE,
-            "diverged": api_pb2.STATUS_FAILURE}.get(status, api_pb2.STATUS_UNKNOWN)  # fmt: skip
+    from bench.status import Status
+
+    code = {Status.OK.value: api_pb2.STATUS_SUCCESS, Status.FAILED.value: api_pb2.STATUS_FAILURE,
+            Status.DIVERGED.value: api_pb2.STATUS_FAILURE}.get(status, api_pb2.STATUS_UNKNOWN)  # fmt: skip
     data = plugin_data_pb2.HParamsPluginData(
         session_end_info=plugin_data_pb2.SessionEndInfo(status=code, end_time_secs=end_time)
     )
@@ -236,13 +238,12 @@ def export_tensorboard(
     """Write every trained run of a store as TensorBoard event files under ``out_dir``."""
     event_pb2, hp, record_writer = _import_tensorboard()
     from bench import metrics as metric_table
-    from bench.store import ResultStore
+    from bench import results
 
-    with ResultStore(store_path, create=False) as store:
-        definition = store.suite_definition(suite)
-        runs = store.runs_frame(definition["name"])
-        runs = runs[runs["status"] != "missing"].drop_duplicates(["variant", "seed"])
-        history = store.history_frame(runs["key"].unique())
+    found = results.load(store_path, suite, predictions=False)
+    definition = found.definition
+    runs = found.finished.drop_duplicates(["variant", "seed"])
+    history = found.history[found.history["run_key"].isin(set(runs["key"]))]
     if runs.empty:
         raise BenchError(f"{store_path}: no trained run to export yet; run `bench run SUITE` first")
     out = Path(out_dir)

@@ -30,6 +30,7 @@ import numpy as np
 
 from bench import metrics as metric_table
 from bench.errors import BenchError
+from bench.status import Status
 from bench.manifest import ManifestChange, compare_manifests
 
 __all__ = ["Difference", "RunCheck", "StoredRun", "VerifyOutcome", "select_runs", "verify_store"]
@@ -37,7 +38,7 @@ __all__ = ["Difference", "RunCheck", "StoredRun", "VerifyOutcome", "select_runs"
 IDENTICAL = "identical"
 WITHIN_TOLERANCE = "within tolerance"
 DIFFERENT = "different"
-FAILED = "failed"
+FAILED = "retrain failed"
 #: Metric kinds that measure the machine's speed, not the model: never reproducible.
 _TIMING_KINDS = (metric_table.Kind.SECONDS, metric_table.Kind.MILLISECONDS, metric_table.Kind.RATE)
 
@@ -144,14 +145,14 @@ def select_runs(
                 )
             runs = runs[runs["seed"] == seed]
         runs = runs.drop_duplicates("key")
-        not_ok = runs[runs["status"] != "ok"]
+        not_ok = runs[runs["status"] != Status.OK.value]
         if not all_runs and len(not_ok):
             row = not_ok.iloc[0]
             raise BenchError(
                 f"{store_path}: {row['variant']} seed {int(row['seed'])} is {row['status']}; only runs "
                 "that finished ok can be verified (run `bench run SUITE` first)"
             )
-        runs = runs[runs["status"] == "ok"]
+        runs = runs[runs["status"] == Status.OK.value]
         if runs.empty:
             raise BenchError(f"{store_path}: no finished run to verify")
         keys = list(runs["key"])
@@ -221,7 +222,7 @@ def compare_run(stored: StoredRun, rerun: Any, tolerance: float = 0.0) -> RunChe
         check.key_changed = run_key(RunConfig.model_validate(stored.config), stored.seed) != stored.key
     except Exception:  # noqa: BLE001 - an old config this bench no longer reads: the retrain said so
         check.key_changed = True
-    if rerun.status == "failed":
+    if rerun.status == Status.FAILED.value:
         check.status = FAILED
         check.error = (rerun.error or "").strip()
         return check

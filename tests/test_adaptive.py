@@ -100,7 +100,8 @@ def test_without_a_minimum_effect_an_identical_variant_is_not_chased(write_suite
 def row(**kw):
     base = {c: math.nan for c in analysis.COMPARISON_COLUMNS}
     base.update(variant="v", n_baseline=3, n_variant=3, delta=0.01, p_holm=0.2, alpha=0.05,
-                verdict=analysis.NO_DIFFERENCE, seeds_needed=None, seeds_needed_capped=False)
+                verdict=analysis.NO_DIFFERENCE, reason=analysis.Reason.NOT_SIGNIFICANT,
+                seeds_needed=None, seed_estimate=analysis.SeedEstimate.ESTIMATED)
     base.update(kw)
     return base
 
@@ -109,12 +110,16 @@ def test_the_seed_rule():
     table = pd.DataFrame([
         row(variant="open", seeds_needed=6),
         row(variant="almost", seeds_needed=2),            # estimate already met: one more seed
-        row(variant="hopeless", seeds_needed=10, seeds_needed_capped=True),
+        row(variant="hopeless", seeds_needed=10, seed_estimate=analysis.SeedEstimate.CAPPED),
         row(variant="at-limit", seeds_needed=5),
-        row(variant="decided", verdict=analysis.BETTER, p_holm=0.001),
-        row(variant="tiny-but-real", p_holm=0.01),        # significant, below min_effect
-        row(variant="one-seed", verdict=analysis.INCONCLUSIVE, n_baseline=1, n_variant=1),
-        row(variant="all-failed", verdict=analysis.INCONCLUSIVE, n_variant=0),
+        row(variant="decided", verdict=analysis.BETTER, p_holm=0.001, reason=analysis.Reason.SIGNIFICANT,
+            seed_estimate=analysis.SeedEstimate.NOT_APPLICABLE),
+        row(variant="tiny-but-real", p_holm=0.01, reason=analysis.Reason.BELOW_MIN_EFFECT,
+            seed_estimate=analysis.SeedEstimate.NOT_APPLICABLE),
+        row(variant="one-seed", verdict=analysis.INCONCLUSIVE, n_baseline=1, n_variant=1,
+            reason=analysis.Reason.TOO_FEW_SEEDS, seed_estimate=analysis.SeedEstimate.UNKNOWN_SPREAD),
+        row(variant="all-failed", verdict=analysis.INCONCLUSIVE, n_variant=0,
+            reason=analysis.Reason.NO_RUNS_VARIANT, seed_estimate=analysis.SeedEstimate.NOT_APPLICABLE),
     ])  # fmt: skip
     seeds = {"base": 3, "open": 3, "almost": 3, "hopeless": 3, "at-limit": 10, "decided": 3,
              "tiny-but-real": 3, "one-seed": 1, "all-failed": 3}

@@ -173,6 +173,7 @@ def test_runs_past_the_budget_stay_missing_not_failed(suite_path, tmp_path, caps
 
 
 # -- kill -9 and concurrency, through the real command -------------------------------------------------------
+@pytest.mark.slow
 def test_kill_9_of_bench_run_loses_nothing_and_the_rerun_trains_only_what_is_missing(
     suite_path, tmp_path
 ):
@@ -207,6 +208,7 @@ def test_kill_9_of_bench_run_loses_nothing_and_the_rerun_trains_only_what_is_mis
         assert len(reopened.finished_keys()) == PLANNED
 
 
+@pytest.mark.slow
 def test_two_bench_runs_on_one_store_train_each_key_exactly_once(suite_path, tmp_path):
     store = tmp_path / "results.sqlite"
     runs = [_bench_run(suite_path, store, "--jobs", "1") for _ in range(2)]

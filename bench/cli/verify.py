@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from bench.cli import _args
+
 MAX_LISTED = 12  # differences listed per run; the rest are counted
 
 
@@ -19,11 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "changed (threads, package versions, CPU). Exit status 0 when every run is identical or "
         "within --tolerance, 1 otherwise. The store is only read.",
         epilog="Examples: bench verify reports/quickstart --variant base --seed 0   |   "
-        "bench verify reports/quickstart/results.sqlite --all --tolerance 0.005",
+        "bench verify reports/quickstart --all --tolerance 0.005",
     )
-    parser.add_argument(
-        "target", metavar="STORE", help="results.sqlite, its folder, or the suite file"
-    )
+    _args.add_store(parser)
     parser.add_argument("--variant", metavar="V", help="variant to retrain (default: the baseline)")
     parser.add_argument("--seed", type=int, metavar="S", help="seed to retrain (default: the first)")
     parser.add_argument(
@@ -42,10 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from bench.cli.report import resolve_store
     from bench.verify import verify_store
 
-    store_path, suite_name = resolve_store(args.target)
+    store_path, suite_name = _args.resolve_store(args.target)
     outcome = verify_store(
         store_path,
         variant=args.variant,
@@ -60,6 +59,8 @@ def execute(args: argparse.Namespace) -> int:
 
 def outcome_lines(outcome: Any) -> list[str]:
     """The words for a :class:`bench.verify.VerifyOutcome`."""
+    from bench.verify import FAILED
+
     lines = []
     for check in outcome.checks:
         threads = f", {check.threads} thread(s)" if check.threads else ""
@@ -75,7 +76,7 @@ def outcome_lines(outcome: Any) -> list[str]:
         if check.manifest_changes:
             lines.append("  manifest fields that changed since the run was stored:")
             lines += [f"    {c.field}: {_short(c.before)} → {_short(c.after)}" for c in check.manifest_changes]
-        elif check.manifest_changes == [] and check.status != "failed":
+        elif check.manifest_changes == [] and check.status != FAILED:
             lines.append("  manifest: the same")
     passed = sum(check.passed for check in outcome.checks)
     tolerance = f" (tolerance {outcome.tolerance:g})" if outcome.tolerance else ""

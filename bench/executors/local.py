@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
 from bench.errors import BenchError
-from bench.executors import POLL_SECONDS, Listener, WorkQueue, lost_run
+from bench.executors.protocol import POLL_SECONDS, Listener, WorkQueue, lost_run
 from bench.executors.sizing import JobsArg, WorkerPlan, describe, plan_workers
 from bench.suite import RunSpec
 

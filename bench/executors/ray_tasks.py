@@ -21,7 +21,7 @@ import time
 from typing import Any, Optional, Sequence
 
 from bench.errors import BenchError
-from bench.executors import POLL_SECONDS, Listener, WorkQueue, lost_run
+from bench.executors.protocol import POLL_SECONDS, Listener, WorkQueue, lost_run
 from bench.executors.sizing import JobsArg, WorkerPlan, describe, plan_workers, usable_cores
 from bench.store import RunResult
 from bench.suite import RunSpec
