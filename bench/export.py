@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterable, Optional
 
 from bench.errors import BenchError
+from bench.manifest import manifest_columns
 from bench.status import Status
 
 if TYPE_CHECKING:  # pandas is imported when a table is made, not when the CLI starts
@@ -70,7 +71,7 @@ def runs_table(
 
     Metrics come in the metric table's order (then any a user's model recorded, by name).
     Times are UTC timestamps.  ``with_config`` adds the resolved configuration as
-    ``config.<key path>`` columns.
+    ``config.<key path>`` columns and each run's reproducibility manifest as ``manifest.*``.
     """
     import pandas as pd
 
@@ -78,6 +79,7 @@ def runs_table(
 
     found = results.load(store_path, suite, predictions=False, history=False)
     runs = found.finished.reset_index(drop=True)
+    manifests = found.run_manifests if with_config else {}
     table = runs[
         [c for c in _ID_COLUMNS if c in runs]
         + found.metric_names
@@ -89,7 +91,10 @@ def runs_table(
             table[column] = pd.to_datetime(table[column], unit="s", utc=True)
     if with_config and len(runs):
         config = pd.DataFrame(
-            [flatten(json.loads(text or "{}"), "config") for text in runs["config"]]
+            [
+                flatten(json.loads(text or "{}"), "config") | manifest_columns(manifests.get(key))
+                for text, key in zip(runs["config"], runs["key"])
+            ]
         )
         for column in config.columns:  # mixed None/str/int columns: keep them as text
             if config[column].map(type).nunique() > 1:

@@ -27,6 +27,7 @@ from bench import analysis, formatting, results, words
 from bench import metrics as metric_table
 from bench.configdiff import describe_changes
 from bench.layout import FIGURES_DIR, REPORT_HTML, REPORT_MD
+from bench.manifest import manifest_summary
 from bench.results import SuiteResults, finite_or_none
 from bench.status import Status
 from bench.tables import Cell, Column, Row, Table, metric_column, render, template_environment
@@ -106,6 +107,7 @@ def build_context(
         "bench_version": bench.__version__,
         "convention": words.t("report.flops_convention_text", lang),
         "environment": _environment(environment, lang),
+        "manifest": manifest_summary(found.manifest),
         "dataset": _dataset(dataset),
         "training": found.training,
         "counts": found.counts(),

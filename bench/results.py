@@ -130,6 +130,9 @@ class SuiteResults:
             epoch, name, value.
         predictions: each successful run's stored per-item arrays (``y_true``, ``y_pred``,
             a task's own), by run key; empty when not asked for.
+        manifest: the reproducibility manifest of the suite's last ``bench run`` (None for
+            stores recorded before manifests existed).
+        run_manifests: run key → that run's manifest.
     """
 
     path: Path
@@ -137,6 +140,8 @@ class SuiteResults:
     runs: pd.DataFrame
     history: pd.DataFrame
     predictions: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    manifest: Optional[dict[str, Any]] = None
+    run_manifests: dict[str, dict[str, Any]] = field(default_factory=dict)
     _views: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- the suite ------------------------------------------------------------------------
@@ -382,6 +387,8 @@ def load(
         trained = list(runs.loc[runs["status"] != MISSING, "key"].unique())
         curves = store.history_frame(trained) if history else _empty_history()
         arrays = {key: store.predictions(key) for key in ok_keys} if predictions else {}
+        manifest = store.suite_manifest(definition["name"])
+        run_manifests = store.run_manifests(trained)
     runs = runs.copy()
     runs["task"] = [_task_of(c, d) for c, d in zip(runs["config"], runs["dataset"], strict=True)]
     if len(curves):
@@ -389,7 +396,10 @@ def load(
         curves = curves.merge(who, on="run_key")
     else:
         curves = _empty_history()
-    return SuiteResults(Path(path), definition, runs, curves, {k: v for k, v in arrays.items() if v})
+    return SuiteResults(
+        Path(path), definition, runs, curves, {k: v for k, v in arrays.items() if v},
+        manifest, run_manifests,
+    )
 
 
 def suite_names(path: str | Path) -> list[str]:

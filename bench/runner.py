@@ -39,6 +39,7 @@ from rich.progress import (
 from bench.executors import Executor, make_executor
 from bench.executors.sizing import JobsArg, longest_first
 from bench import formatting, layout, metrics
+from bench.manifest import suite_manifest
 from bench.status import Status
 from bench.store import Claimant, ResultStore, RunResult
 from bench.suite import RunSpec, Suite, run_key
@@ -96,6 +97,7 @@ def plan_runs(
         str(suite.path),
         suite.definition(),
         [(s.variant, s.seed, s.key) for s in full_plan],
+        manifest=suite_manifest(suite.path, suite.variant(suite.baseline).config.dataset.model_dump(mode="json")),
     )
     pending: list[RunSpec] = []
     queued: set[str] = set()

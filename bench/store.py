@@ -15,6 +15,8 @@ Tables:
   history(run_key, epoch, name, value)  per-epoch learning curves
   predictions(run_key, name, array) test-set labels and predictions (npy bytes)
   claims(key, owner, token, ...)    runs being trained right now, by whom (schema 2)
+  run_manifests(run_key, manifest)  each run's reproducibility manifest as JSON (schema 3)
+  suite_manifests(suite, manifest)  the manifest of the suite's last ``bench run`` (schema 3)
 
 Runs are keyed by a hash of their resolved configuration and seed, not by
 variant name: two variants with the same configuration share runs, and
@@ -49,7 +51,7 @@ from bench import layout
 from bench.errors import BenchError
 from bench.status import Status
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 CLAIM_TIMEOUT_S = 300.0  # a claim not refreshed for this long is stale (heartbeats: every 20 s)
 #: Outcomes never trained again; failed runs are retried on the next ``bench run``.
 FINAL_STATUSES: tuple[str, ...] = tuple(s.value for s in Status if s is not Status.FAILED)
@@ -92,6 +94,15 @@ CREATE TABLE IF NOT EXISTS claims (
 )
 """
 _SCHEMA += _CLAIMS + ";"
+_MANIFESTS = """
+CREATE TABLE IF NOT EXISTS run_manifests (
+    run_key TEXT PRIMARY KEY REFERENCES runs(key) ON DELETE CASCADE, manifest TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS suite_manifests (
+    suite TEXT PRIMARY KEY, manifest TEXT NOT NULL, recorded_at REAL
+)
+"""
+_SCHEMA += _MANIFESTS + ";"
 
 
 @dataclass
@@ -114,6 +125,7 @@ class RunResult:
     versions: dict[str, str] = field(default_factory=dict)
     hardware: dict[str, Any] = field(default_factory=dict)
     dataset: dict[str, Any] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)  # see bench.manifest
 
 
 def _to_blob(array: np.ndarray) -> bytes:
@@ -131,7 +143,13 @@ def migrate_v1_to_v2(db: sqlite3.Connection) -> None:
     db.execute(_CLAIMS)
 
 
-MIGRATIONS: dict[int, Any] = {1: migrate_v1_to_v2}  # from-version → function(connection)
+def migrate_v2_to_v3(db: sqlite3.Connection) -> None:
+    """Schema 3 adds the reproducibility manifests of runs and suites (empty for old runs)."""
+    for statement in filter(str.strip, _MANIFESTS.split(";")):
+        db.execute(statement)
+
+
+MIGRATIONS: dict[int, Any] = {1: migrate_v1_to_v2, 2: migrate_v2_to_v3}  # from-version → function(connection)
 
 
 @dataclass(frozen=True)
@@ -253,9 +271,15 @@ class ResultStore:
         source: str,
         definition: dict[str, Any],
         plan: Iterable[tuple[str, int, str]],
+        manifest: Optional[dict[str, Any]] = None,
     ) -> None:
-        """Record the suite and which key each (variant, seed) runs under."""
+        """Record the suite, which key each (variant, seed) runs under, and its manifest."""
         with self._transaction():
+            if manifest is not None:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO suite_manifests VALUES (?, ?, ?)",
+                    (name, json.dumps(manifest, sort_keys=True, default=str), time.time()),
+                )
             self._db.execute(
                 "INSERT OR REPLACE INTO suites VALUES (?, ?, ?, ?, ?)",
                 (name, title, source, json.dumps(definition), time.time()),
@@ -307,6 +331,11 @@ class ResultStore:
                 "INSERT INTO predictions VALUES (?,?,?)",
                 [(result.key, k, _to_blob(v)) for k, v in result.predictions.items()],
             )
+            if result.manifest:
+                self._db.execute(
+                    "INSERT INTO run_manifests VALUES (?,?)",
+                    (result.key, json.dumps(result.manifest, sort_keys=True, default=str)),
+                )
 
     # -- claims ---------------------------------------------------------------
     def claim(
@@ -449,6 +478,29 @@ class ResultStore:
             "SELECT name, array FROM predictions WHERE run_key=?", (key,)
         ).fetchall()
         return {name: _from_blob(blob) for name, blob in rows}
+
+    def run_manifests(self, keys: Optional[Iterable[str]] = None) -> dict[str, dict[str, Any]]:
+        """Run key → its reproducibility manifest (runs recorded before schema 3 have none)."""
+        if not self._has_table("run_manifests"):
+            return {}
+        rows = self._db.execute("SELECT run_key, manifest FROM run_manifests").fetchall()
+        wanted = None if keys is None else set(keys)
+        return {k: json.loads(m) for k, m in rows if wanted is None or k in wanted}
+
+    def suite_manifest(self, name: str) -> Optional[dict[str, Any]]:
+        """The manifest of the suite's last ``bench run``, or None."""
+        if not self._has_table("suite_manifests"):
+            return None
+        row = self._db.execute(
+            "SELECT manifest FROM suite_manifests WHERE suite=?", (name,)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def _has_table(self, name: str) -> bool:
+        # A store opened without migrating (read-only) may predate the table.
+        return self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
+        ).fetchone() is not None
 
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

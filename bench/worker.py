@@ -29,6 +29,7 @@ import numpy as np
 from bench import tasks
 from bench.config import DatasetConfig, RunConfig
 from bench.datasets import SPLITS, Dataset, load_dataset
+from bench.manifest import run_manifest
 from bench.status import Status
 from bench.store import RunResult
 from bench.suite import RunSpec
@@ -209,6 +210,7 @@ def train_run(spec: RunSpec, on_epoch: Optional[EpochCallback] = None) -> RunRes
         result.error = traceback.format_exc()
     finally:
         result.finished_at = time.time()
+        result.manifest = run_manifest(result.dataset)
         _release_memory()
     return result
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from bench.cli import _args
 
-_FORMAT_BY_SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+_FORMAT_BY_SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet",
+                     ".tex": "latex", ".md": "markdown"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,10 +20,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "artifact (needs pip install 'bench[mlflow]'). Nothing is trained.",
         epilog="Examples: bench export reports/quickstart --out runs.csv   |   "
         "bench export suites/quickstart.yaml --format json   |   "
-        "bench export reports/quickstart --mlflow sqlite:///mlflow.db",
+        "bench export reports/quickstart --mlflow sqlite:///mlflow.db   |   "
+        "bench export reports/quickstart --format latex --out conclusions.tex   |   "
+        "bench export reports/quickstart --tensorboard tb/quickstart",
     )
     _args.add_store(parser)
-    _args.add_format(parser, ("csv", "json", "parquet"), "from --out's extension, else csv")
+    _args.add_format(
+        parser,
+        ("csv", "json", "parquet", "latex", "markdown"),
+        "from --out's extension, else csv; latex and markdown write the conclusions table "
+        "(booktabs) instead of the runs",
+    )
     _args.add_out(parser)
     parser.add_argument(
         "--config", action="store_true", help="add the configuration as config.* columns"
@@ -45,6 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--experiment", metavar="NAME", help="MLflow experiment (default bench/<suite>)"
     )
+    parser.add_argument(
+        "--tensorboard", metavar="DIR", help="write TensorBoard event files instead: one run per "
+        "variant and seed (per-epoch curves, final metrics, HParams data); needs pip install "
+        "'bench[tensorboard]'",
+    )
     parser.set_defaults(handler=execute)
 
 
@@ -53,6 +66,14 @@ def execute(args: argparse.Namespace) -> int:
 
     store, suite_name = _args.resolve_store(args.target)
     suite_name = args.suite_name or suite_name
+    if args.tensorboard is not None:
+        if args.format or args.out or args.config or args.mlflow is not None:
+            raise BenchError("--tensorboard writes event files into DIR: leave out --format, "
+                             "--out, --config and --mlflow")
+        from bench.tensorboard_export import export_tensorboard
+
+        print(export_tensorboard(store, args.tensorboard, suite=suite_name).line())
+        return 0
     if args.mlflow is not None:
         if args.format or args.out or args.config or args.metrics:
             raise BenchError(
@@ -68,6 +89,16 @@ def execute(args: argparse.Namespace) -> int:
     if args.experiment:
         raise BenchError("--experiment only applies with --mlflow")
     fmt = _args.format_from(args.format, args.out, _FORMAT_BY_SUFFIX, "csv")
+    if fmt in ("latex", "markdown"):
+        from bench.paper import write_paper_table
+
+        if args.config:
+            raise BenchError("--config adds columns to the runs table; --format latex/markdown "
+                             "writes the conclusions table: leave out --config")
+        written = write_paper_table(store, fmt, args.out, suite=suite_name)
+        if written is not None:
+            print(f"export: {written}")
+        return 0
     from bench.export import export_runs
 
     if args.lang and not args.metrics:

@@ -57,6 +57,7 @@ def show_variant(
         )
     runs = found.runs[found.runs["variant"] == variant].sort_values("seed")
     history = found.history[found.history["run_key"].isin(set(runs["key"]))]
+    manifests = found.run_manifests
     unknown = sorted(set(metrics or ()) - set(history["name"]))
     if unknown:
         recorded = ", ".join(sorted(set(history["name"]))) or "nothing"
@@ -110,7 +111,16 @@ def show_variant(
                 rows, headers=["epoch", *wide.columns], tablefmt="simple", disable_numparse=True
             )
         )
+    lines += _manifest_block([manifests.get(key) for key in runs["key"]], lang)
     return "\n".join(lines)
+
+
+def _manifest_block(manifests: list[Any], lang: str) -> list[str]:
+    from bench import words
+    from bench.manifest import manifest_lines
+
+    found = manifest_lines(manifests)
+    return ["", words.t("show.manifest", lang), *("  " + line for line in found)] if found else []
 
 
 def _curve_value(name: str, value: Any, lang: str) -> str:

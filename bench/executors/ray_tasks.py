@@ -31,11 +31,13 @@ INSTALL_HINT = "pip install -e '.[ray]' (or: pip install 'ray>=2.9')"
 
 def train_on_ray(spec: RunSpec, threads: int) -> RunResult:
     """The Ray task: configure this Ray worker's TensorFlow once, then the usual train_run."""
+    from bench.manifest import with_parallelism
     from bench.worker import configure_tensorflow, train_run
 
     configure_tensorflow(threads)
     result = train_run(spec)
     result.hardware = {**result.hardware, "threads": threads, "executor": "ray"}
+    result.manifest = with_parallelism(result.manifest, threads=threads, executor="ray")
     return result
 
 
