@@ -4,11 +4,10 @@ Every plotting function takes pandas DataFrames (or arrays) and an output path, 
 PNG, closes its figure and returns the path.  The inputs are:
 
 ``runs``
-    one row per run: ``variant``, ``seed``, ``status`` ('ok', 'failed', 'diverged',
-    'budget', 'missing') and metric columns (``accuracy``, ``top5_accuracy``, ``loss``,
-    ``flops``, ``params``, ``train_seconds``, ``images_per_second``, ``latency_ms``; NaN
-    allowed, missing columns are treated as all-NaN).  Only ``status == 'ok'`` rows are
-    plotted; variants keep their order of first appearance (the baseline first).
+    one row per run: ``variant``, ``seed``, ``status`` and one column per metric the runs
+    recorded (names of the metric table, :mod:`bench.metrics`; NaN allowed, missing columns
+    are treated as all-NaN).  Only successful runs are plotted; variants keep their order
+    of first appearance (the baseline first).
 ``history``
     long table of per-epoch values: ``variant``, ``seed``, ``epoch``, ``name``, ``value``.
 
@@ -41,17 +40,19 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, FuncFormatter
 
 from bench import metrics
+from bench.status import Status
 from bench.words import t as _t
 
 __all__ = [
     "DPI",
-    "accuracy_by_variant",
-    "accuracy_vs_cost",
     "all_figures",
+    "by_variant_metrics",
     "confusion_matrix_plot",
     "figure_data_uri",
     "learning_curves",
-    "per_class_accuracy_plot",
+    "metric_by_variant",
+    "metric_vs_cost",
+    "per_class_plot",
     "variant_order",
     "variant_palette",
 ]
@@ -61,13 +62,15 @@ BASELINE_COLOR = "#3b3b3b"
 _WIDTH = 8.0  # inches; ~880 px at DPI 110, fits a laptop screen and the report column
 
 
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
 
 def _metric_label(metric: str, lang: str) -> str:
     """An axis label: the metric's label, capitalised, with its unit unless that is in it."""
     from bench.formatting import unit
 
-    text = metrics.label(metric, lang)
-    text = text[:1].upper() + text[1:]
+    text = _capitalised(metrics.label(metric, lang))
     shown = "" if _fraction_metric(metric) else unit(metric, lang)
     return f"{text} ({shown})" if shown and shown not in text else text
 
@@ -114,7 +117,7 @@ def _ok(runs: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["variant", "seed", "status"])
     frame = runs
     if "status" in frame.columns:
-        frame = frame[frame["status"].astype(str) == "ok"]
+        frame = frame[frame["status"].astype(str) == Status.OK.value]
     frame = frame.copy()
     frame["variant"] = frame["variant"].astype(str)
     return frame
@@ -200,7 +203,7 @@ def _label(name: str, limit: int = 38) -> str:
 
 
 # -- figures ---------------------------------------------------------------------------
-def accuracy_by_variant(
+def metric_by_variant(
     runs: pd.DataFrame,
     path: str | Path,
     metric: str = "accuracy",
@@ -222,7 +225,7 @@ def accuracy_by_variant(
     palette = dict(palette) if palette is not None else variant_palette(order, baseline)
     ok = _ok(runs)
     label = _metric_label(metric, lang)
-    title = title if title is not None else _t("figure.label_by_variant", lang, label=label)
+    title = title if title is not None else _t("figure.label_by_variant", lang, label=_capitalised(metrics.label(metric, lang)))
     if not order:
         return _empty_figure(path, _t("figure.no_runs", lang), title)
     summary = _summary(ok, metric, order)
@@ -526,7 +529,7 @@ def _place_labels(ax: plt.Axes, table: pd.DataFrame, baseline: str | None) -> No
         )
 
 
-def accuracy_vs_cost(
+def metric_vs_cost(
     runs: pd.DataFrame,
     path: str | Path,
     x: str = "flops",
@@ -538,10 +541,10 @@ def accuracy_vs_cost(
     palette: Mapping[str, Any] | None = None,
     lang: str = "en",
 ) -> Path:
-    """Mean accuracy (95% t-interval over seeds) against the mean cost ``x``, per variant.
+    """Mean ``metric`` (95% t-interval over seeds) against the mean cost ``x``, per variant.
 
     Points carry the variant names; Pareto variants (no other variant is both cheaper and
-    more accurate) are filled and ringed and joined by a step line, the others hollow.
+    better on ``metric``) are filled and ringed and joined by a step line, the others hollow.
     The x axis is logarithmic when the costs span more than a factor of 10.
     """
     order = list(order) if order is not None else variant_order(runs)
@@ -559,11 +562,16 @@ def accuracy_vs_cost(
     )
     table = table[np.isfinite(table["x"]) & np.isfinite(table["y"])]
     if table.empty:
-        return _empty_figure(path, _t("figure.no_runs_with", lang, x=x, metric=metric), title)
+        return _empty_figure(
+            path, _t("figure.no_runs_with", lang, x=metrics.label(x, lang), metric=metrics.label(metric, lang)), title
+        )
     if pareto is None:
         from bench.analysis import pareto_front
 
-        pareto = pareto_front(table.rename(columns={"x": "cost", "y": "score"}), x="cost", y="score")
+        pareto = pareto_front(
+            table.rename(columns={"x": "cost", "y": "score"}), x="cost", y="score",
+            maximize_y=not _lower_is_better(metric),
+        )  # fmt: skip
     pareto = {str(p) for p in pareto}
     fraction = _is_fraction(metric, table["y"].tolist())
 
@@ -621,10 +629,13 @@ def accuracy_vs_cost(
             )
         ax.margins(x=0.12, y=0.15)
         _place_labels(ax, table, baseline)
-        if x in ("flops", "macs", "params"):
+        kind = metrics.get(x).kind
+        if kind in (metrics.Kind.FLOPS, metrics.Kind.MACS, metrics.Kind.COUNT):
             ax.xaxis.set_major_formatter(EngFormatter(sep=" "))
-        elif x == "train_seconds":
-            ax.xaxis.set_major_formatter(EngFormatter(unit="s", sep=" "))
+        elif kind is metrics.Kind.SECONDS:
+            from bench.formatting import unit
+
+            ax.xaxis.set_major_formatter(EngFormatter(unit=unit(x, lang), sep=" "))
         ax.set_xlabel(x_label + (_t("figure.log_scale", lang) if log_x else ""))
         ax.set_ylabel(y_label)
         if fraction:
@@ -712,22 +723,36 @@ def confusion_matrix_plot(
         return _finish(fig, path)
 
 
-def per_class_accuracy_plot(frame: pd.DataFrame, path: str | Path, lang: str = "en") -> Path:
-    """Heatmap of per-class accuracy: variants (rows, given order) × classes (columns)."""
-    needed = {"variant", "class_name", "accuracy"}
-    if frame is None or len(frame) == 0 or not needed <= set(frame.columns):
-        return _empty_figure(path, _t("figure.no_per_class_results", lang), _t("figure.per_class_accuracy", lang))
+def per_class_metric(frame: pd.DataFrame | None) -> str | None:
+    """The metric a per-class frame holds: its one column besides ``variant`` and ``class_name``
+    (the run's task says which: accuracy for classes, AP for detection)."""
+    if frame is None or not {"variant", "class_name"} <= set(frame.columns):
+        return None
+    others = [c for c in frame.columns if c not in ("variant", "class_name")]
+    return str(others[0]) if len(others) == 1 else None
+
+
+def per_class_plot(frame: pd.DataFrame, path: str | Path, lang: str = "en") -> Path:
+    """Heatmap of a per-class score: variants (rows, given order) × classes (columns).
+
+    ``frame`` has ``variant``, ``class_name`` and one column named after the metric the
+    scores are (:func:`per_class_metric`), mean over seeds.
+    """
+    metric = per_class_metric(frame)
+    if metric is None or len(frame) == 0:
+        return _empty_figure(path, _t("figure.no_per_class_results", lang))
+    label = _capitalised(metrics.label(metric, lang))
     data = frame.copy()
     data["variant"] = data["variant"].astype(str)
     data["class_name"] = data["class_name"].astype(str)
-    data["accuracy"] = pd.to_numeric(data["accuracy"], errors="coerce")
+    data[metric] = pd.to_numeric(data[metric], errors="coerce")
     rows = variant_order(data)
     cols = list(dict.fromkeys(data["class_name"].tolist()))
     table = data.pivot_table(
-        index="variant", columns="class_name", values="accuracy", aggfunc="mean", dropna=False
+        index="variant", columns="class_name", values=metric, aggfunc="mean", dropna=False
     ).reindex(index=rows, columns=cols)
     finite = table.to_numpy()[np.isfinite(table.to_numpy())]
-    fraction = finite.size > 0 and finite.min() >= 0 and finite.max() <= 1
+    fraction = _is_fraction(metric, finite.tolist())
     annotate = len(cols) <= 12 and len(rows) <= 30
     width = min(16.0, max(5.5, 0.62 * len(cols) + 3.5))
     height = max(2.2, 0.42 * len(rows) + 1.6)
@@ -746,7 +771,7 @@ def per_class_accuracy_plot(frame: pd.DataFrame, path: str | Path, lang: str = "
             linecolor="white",
             xticklabels=[_label(c, 16) for c in cols],
             yticklabels=[_label(r) for r in rows],
-            cbar_kws={"label": _t("figure.accuracy_percent", lang) if fraction else metrics.label("accuracy", lang)},
+            cbar_kws={"label": f"{label} (%)" if fraction else _metric_label(metric, lang)},
         )
         long = max((len(c) for c in cols), default=0) > 3 or len(cols) > 12
         ax.set_xticklabels(
@@ -756,7 +781,7 @@ def per_class_accuracy_plot(frame: pd.DataFrame, path: str | Path, lang: str = "
         ax.set_xlabel(_t("figure.class", lang))
         ax.set_ylabel("")
         ax.grid(False)
-        ax.set_title(_t("figure.per_class_title", lang), loc="left")
+        ax.set_title(_t("figure.per_class_title", lang, label=label), loc="left")
         return _finish(fig, path)
 
 
@@ -801,6 +826,32 @@ def _attach_variants(history: pd.DataFrame, runs: pd.DataFrame | None) -> pd.Dat
         return history
     keys = runs[["key", "variant", "seed"]].rename(columns={"key": "run_key"})
     return history.merge(keys, on="run_key", how="inner")
+
+
+def _file_stem(metric: str) -> str:
+    """A metric name as a file name (metric names are identifiers; a user's own may not be)."""
+    return metric if metric.isidentifier() else _slug(metric)
+
+
+def by_variant_metrics(runs: pd.DataFrame) -> list[str]:
+    """The metrics drawn "by variant", in table order: every report metric the successful
+    runs hold, except the costs (drawn against the primary metric instead) and metrics whose
+    value is the same in every run (nothing to see); the first (primary) one is drawn even
+    then, so a single run still gets its figure."""
+    ok = _ok(runs)
+    named = set(metrics.report_metrics(ok.columns)) | set(metrics.compared_metrics(ok.columns))
+    present = [c for c in ok.columns if c in named and _numeric(ok, c).notna().any()]
+    primary = next(iter(metrics.compared_metrics(present)), None)
+    shown = []
+    for name in metrics.report_metrics(present):
+        if metrics.get(name).cost:
+            continue
+        if name == primary or _numeric(ok, name).dropna().nunique() > 1:
+            shown.append(name)
+    if primary in shown:  # the primary metric leads: the cost figures plot it
+        shown.remove(primary)
+        shown.insert(0, primary)
+    return shown
 
 
 def all_figures(
@@ -853,30 +904,28 @@ def all_figures(
         text = "; ".join(notes)
         return (" " + text[:1].upper() + text[1:] + ".") if notes else ""
 
-    for metric, fig_id, title in (
-        ("accuracy", "accuracy", "figure.accuracy_by_variant"),
-        ("top5_accuracy", "top5", "figure.top_5_accuracy_by_variant"),
-    ):
-        values = _numeric(ok, metric).dropna()
-        if values.empty or (metric == "top5_accuracy" and values.min() >= 0.999):
-            continue
-        accuracy_by_variant(
-            runs,
-            fig_dir / f"{fig_id}.png",
-            metric=metric,
-            baseline=baseline,
-            order=order,
-            palette=palette,
-            title=_t(title, lang),
-            lang=lang,
-        )
-        add(
-            fig_id,
-            _t(title, lang),
-            _t("figure.by_variant_caption", lang, label=_metric_label(metric, lang))
-            + seeds_note(metric),
-            f"{fig_id}.png",
-        )
+    shown = by_variant_metrics(ok)
+    primary = shown[0] if shown else None
+
+    def by_variant(metric: str) -> None:
+        label = _capitalised(metrics.label(metric, lang))
+        title = _t("figure.label_by_variant", lang, label=label)
+        file_name = f"{_file_stem(metric)}.png"
+        metric_by_variant(
+            runs, fig_dir / file_name, metric=metric, baseline=baseline, order=order, palette=palette,
+            title=title, lang=lang,
+        )  # fmt: skip
+        facts = metrics.get(metric)
+        caption = _t("figure.by_variant_caption", lang, label=label,
+                     direction=_t(f"direction.{facts.direction.value}", lang))  # fmt: skip
+        if facts.is_fraction:
+            caption += _t("figure.interval_clipped", lang)
+        add(metric, title, caption + seeds_note(metric), file_name)
+
+    # the task's own metrics first (what the suite is about), the ones every run records later
+    for metric in shown:
+        if metrics.get(metric).task is not None or metric == primary:
+            by_variant(metric)
 
     if (
         history is not None
@@ -910,39 +959,42 @@ def all_figures(
                 "learning_curves.png",
             )
 
-    for x, fig_id, title, what in (
-        ("flops", "accuracy_vs_flops", "figure.accuracy_vs_flops", "figure.forward_flops_per_example"),
-        ("train_seconds", "accuracy_vs_time", "figure.accuracy_vs_training_time", "figure.train_time_per_run"),
-    ):
-        acc = _summary(ok, "accuracy", order)
+    for x, suffix in (("flops", "flops"), ("train_seconds", "time")):
+        if primary is None or primary == x:
+            continue
+        score = _summary(ok, primary, order)
         cost = _summary(ok, x, order)
-        usable = np.isfinite(acc["mean"].to_numpy()) & np.isfinite(cost["mean"].to_numpy())
+        usable = np.isfinite(score["mean"].to_numpy()) & np.isfinite(cost["mean"].to_numpy())
         if not usable.any():
             continue
-        accuracy_vs_cost(
-            runs, fig_dir / f"{fig_id}.png", x=x, baseline=baseline, order=order, palette=palette,
-            lang=lang,
-        )
+        file_name = f"{_file_stem(primary)}_vs_{suffix}.png"
+        metric_vs_cost(
+            runs, fig_dir / file_name, x=x, metric=primary, baseline=baseline, order=order,
+            palette=palette, lang=lang,
+        )  # fmt: skip
         missing = [v for v, ok_ in zip(order, usable) if not ok_]
         add(
-            fig_id,
-            _t(title, lang),
-            _t("figure.accuracy_vs_cost_caption", lang, what=_t(what, lang))
+            f"{primary}_vs_{suffix}",
+            _t("figure.y_vs_x", lang, y=_capitalised(metrics.label(primary, lang)), x=metrics.label(x, lang)),
+            _t("figure.vs_cost_caption", lang, metric=metrics.label(primary, lang), what=metrics.label(x, lang))
             + (_t("figure.not_shown_no_data_names", lang, names=", ".join(missing)) if missing else ""),
-            f"{fig_id}.png",
+            file_name,
         )
 
-    if (
-        per_class is not None
-        and len(per_class)
-        and {"variant", "class_name", "accuracy"} <= set(per_class.columns)
-    ) and pd.to_numeric(per_class["accuracy"], errors="coerce").notna().any():
-        per_class_accuracy_plot(per_class, fig_dir / "per_class_accuracy.png", lang=lang)
+    for metric in shown:
+        if metrics.get(metric).task is None and metric != primary:
+            by_variant(metric)
+
+    scored = per_class_metric(per_class)
+    if scored is not None and len(per_class) and pd.to_numeric(per_class[scored], errors="coerce").notna().any():
+        label = _capitalised(metrics.label(scored, lang))
+        file_name = f"per_class_{_file_stem(scored)}.png"
+        per_class_plot(per_class, fig_dir / file_name, lang=lang)
         add(
-            "per_class_accuracy",
-            _t("figure.per_class_accuracy", lang),
-            _t("figure.per_class_caption", lang),
-            "per_class_accuracy.png",
+            f"per_class_{scored}",
+            _t("figure.per_class", lang, label=label),
+            _t("figure.per_class_caption", lang, label=label),
+            file_name,
         )
 
     for index, item in enumerate(_confusion_items(confusion)):

@@ -136,11 +136,13 @@ def test_all_figures_writes_valid_pngs(tmp_path: Path) -> None:
     ids = [f["id"] for f in result]
     assert ids[:5] == [
         "accuracy",
-        "top5",
+        "top5_accuracy",
         "learning_curves",
         "accuracy_vs_flops",
         "accuracy_vs_time",
     ]
+    # then the metrics every run records, where they vary (throughput, latency), not the costs
+    assert ids[5:8] == ["loss", "images_per_second", "latency_ms"]
     assert "per_class_accuracy" in ids and any(i.startswith("confusion") for i in ids)
     for fig in result:
         assert set(fig) == {"id", "title", "caption", "file"}
@@ -171,8 +173,8 @@ def test_figures_edge_cases(tmp_path: Path) -> None:
     assert figures.all_figures(failed, make_history(runs), tmp_path / "failed") == []
     assert figures.all_figures(runs.iloc[0:0], pd.DataFrame(), tmp_path / "empty") == []
     # direct calls on degenerate input still write a figure
-    assert_png(figures.accuracy_vs_cost(nan_flops, tmp_path / "d" / "c.png"), min_bytes=1000)
-    assert_png(figures.accuracy_by_variant(failed, tmp_path / "d" / "a.png"), min_bytes=1000)
+    assert_png(figures.metric_vs_cost(nan_flops, tmp_path / "d" / "c.png"), min_bytes=1000)
+    assert_png(figures.metric_by_variant(failed, tmp_path / "d" / "a.png"), min_bytes=1000)
     one_epoch = make_history(runs, epochs=1)
     assert_png(figures.learning_curves(one_epoch, tmp_path / "d" / "l.png"))
     assert_png(
@@ -180,7 +182,7 @@ def test_figures_edge_cases(tmp_path: Path) -> None:
         min_bytes=1000,
     )
     assert_png(
-        figures.accuracy_vs_cost(
+        figures.metric_vs_cost(
             runs, tmp_path / "d" / "t.png", x="train_seconds", pareto={"baseline"}
         )
     )
@@ -520,3 +522,22 @@ def test_per_class_table_in_both_formats() -> None:
     md = render("report.md.j2", context)
     assert "| Variant | 0 | 1 |\n|---|--:|--:|\n| baseline | 99.0% | 98.0% |\n" in md
     assert "| <b>x</b> | 97.0% | 96.0% |" in md
+
+
+def test_by_variant_figures_follow_the_metric_table(tmp_path: Path) -> None:
+    runs = make_runs().assign(latency_ms=1.5)  # the same in every run: nothing to see
+    per_class = pd.DataFrame(
+        [{"variant": v, "class_name": f"c{c}", "top5_accuracy": 0.8 + 0.05 * c}
+         for v in ("baseline", "tanh") for c in range(3)]
+    )  # fmt: skip
+    result = figures.all_figures(runs, None, tmp_path / "en", baseline="baseline", per_class=per_class)
+    by_id = {f["id"]: f for f in result}
+    assert "latency_ms" not in by_id and not {"flops", "params", "train_seconds"} & set(by_id)
+    assert by_id["loss"]["title"] == "Loss by variant" and "lower is better" in by_id["loss"]["caption"]
+    assert "higher is better" in by_id["accuracy"]["caption"] and "0–100%" in by_id["accuracy"]["caption"]
+    assert "0–100%" not in by_id["loss"]["caption"]
+    assert by_id["per_class_top5_accuracy"]["title"] == "Top-5 accuracy per class"
+    assert_png(tmp_path / "en" / by_id["per_class_top5_accuracy"]["file"], min_bytes=2000)
+    ru = {f["id"]: f for f in figures.all_figures(runs, None, tmp_path / "ru", lang="ru")}
+    assert ru["loss"]["title"] == "Потери по вариантам" and "меньше — лучше" in ru["loss"]["caption"]
+    assert ru["accuracy_vs_flops"]["title"] == "Точность и FLOPs на пример"
