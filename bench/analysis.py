@@ -83,6 +83,8 @@ __all__ = [
     "per_class_accuracy",
     "per_class_changes",
     "per_class_family_changes",
+    "GateRow",
+    "regression_gate",
     "power_two_sample",
     "records",
     "required_seeds",
@@ -1769,3 +1771,74 @@ def compare_measurements(
         recs.append(rec)
         diffs.append(diff)
     return _frame(_decide_family(recs, diffs, power, max_seeds))
+
+
+# --------------------------------------------------------------------------- regression gate
+
+
+@dataclass(frozen=True)
+class GateRow:
+    """One gate test: a variant on one metric, new against old, non-inferiority at ``margin``."""
+
+    variant: Any
+    metric: str
+    method: inference.Method
+    n_old: int
+    n_new: int
+    worse_by: float  # estimated, in the metric's units; positive = worse
+    margin: float
+    p_value: float  # one-sided, H0: worse by at most the margin
+    p_holm: float  # Holm across every gate test (all metrics, all variants)
+    failed: bool
+
+
+def regression_gate(
+    old: pd.DataFrame,
+    new: pd.DataFrame,
+    gate_metrics: Sequence[str],
+    *,
+    margins: Mapping[str, float] | float = 0.0,
+    variants: Sequence[str] | None = None,
+    alpha: float = 0.05,
+    pairing: bool | None = None,
+) -> list[GateRow]:
+    """``bench diff OLD NEW --fail-on-regression --margin M``: fail only on a regression beyond M.
+
+    For each variant in both tables and each gate metric, a one-sided non-inferiority
+    test of "new is worse than old by at most the margin"
+    (:func:`bench.inference.regression_test`), paired by seed where both stores ran the
+    same seeds on the same dataset section (the seed luck they share cancels), Welch
+    otherwise.  All gate tests -- every metric, every variant -- form one Holm family
+    (:func:`bench.inference.regression_gate`), so a gate without a regression beyond the
+    margins fails in at most α of cases however many metrics it checks.  A variant
+    without two runs on a side is untestable and never fails the gate.
+    """
+    common = [v for v in _variant_order(old) if v in set(new["variant"])]
+    names = list(variants) if variants is not None else common
+    ok_old, ok_new = ok_runs(old), ok_runs(new)
+    sets_old, sets_new = _datasets(ok_old), _datasets(ok_new)
+    tests, heads = [], []
+    for metric in gate_metrics:
+        for frame in (old, new):
+            _check_columns(frame, ("variant", "status", metric))
+        margin = float(margins.get(metric, 0.0) if isinstance(margins, Mapping) else margins)
+        higher = metrics.get(metric).higher_is_better
+        if higher is None:
+            raise BenchError(f"--fail-metric: {metric} has no better side, so it cannot regress")
+        seeded_old, seeded_new = _seeded_all(ok_old, metric), _seeded_all(ok_new, metric)
+        empty = (np.array([]), np.array([], dtype=np.int64))
+        for variant in names:
+            (xa, sa), (xb, sb) = seeded_old.get(variant, empty), seeded_new.get(variant, empty)
+            real = _pairing_real(pairing, sets_old.get(variant), sets_new.get(variant))
+            if np.unique(sa).size < sa.size or np.unique(sb).size < sb.size:
+                real = False
+            diff = inference.mean_difference(xa, xb, seeds_a=sa, seeds_b=sb, pairing_real=real,
+                                             noisy=metrics.get(metric).varies_by_seed)  # fmt: skip
+            tests.append(inference.regression_test(diff, margin, higher_is_better=higher, metric=metric))
+            heads.append((variant, diff))
+    gate = inference.regression_gate(tests, alpha)
+    return [
+        GateRow(variant, test.metric, test.method, diff.n_a, diff.n_b, test.worse_by, test.margin,
+                test.p_value, float(gate.p_holm[i]), bool(gate.failed[i]))  # fmt: skip
+        for i, (test, (variant, diff)) in enumerate(zip(tests, heads))
+    ]

@@ -182,7 +182,8 @@ def plan_lines(plan: Plan, lang: str = "en") -> list[str]:
     for row in plan.seeds.comparisons:
         method = t(f"method.{row.method.value}", lang)
         if row.seeds_needed is None:
-            what = t("plan.unknown_spread", lang) if not np.isfinite(row.sd) else t("plan.no_effect", lang)
+            what = (t("plan.unknown_spread", lang, command=f"bench run SUITE --seeds {plan.pilot_seeds or 3}")
+                    if not np.isfinite(row.sd) else t("plan.no_effect", lang))  # fmt: skip
         elif row.capped:
             what = t("plan.capped", lang, n=plan.max_seeds)
         else:

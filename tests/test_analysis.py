@@ -717,3 +717,35 @@ def test_per_class_family_flags_a_class_in_at_most_five_percent_of_a_a_reports()
     assert one["p_holm"].tolist() == pytest.approx(
         table[table.variant == "v1"]["p_holm"].tolist(), nan_ok=True
     )
+
+
+def test_paired_two_store_gate_catches_half_a_point_with_few_false_alarms():
+    """Same seeds, same split in both stores (same-seed correlation 0.9), σ 0.5 pp, margin 0."""
+    rng = np.random.default_rng(21)
+
+    def stores(regression):
+        shared = rng.normal(0, 0.005 * math.sqrt(0.9), size=5)
+        own = lambda: rng.normal(0, 0.005 * math.sqrt(0.1), size=5)  # noqa: E731
+        old = _with_configs(make_runs({"base": 0.8 + shared + own()}))
+        new = _with_configs(make_runs({"base": 0.8 - regression + shared + own()}))
+        return old, new
+
+    def fails(regression):
+        old, new = stores(regression)
+        (row,) = A.regression_gate(old, new, ["accuracy"])
+        assert row.method == I.Method.PAIRED
+        return row.failed
+
+    n = 400
+    caught = np.mean([fails(0.005) for _ in range(n)])
+    false_alarms = np.mean([fails(0.0) for _ in range(n)])
+    assert caught >= 0.5 and false_alarms <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / n)
+    # a margin turns the gate into non-inferiority: a 0.5 pp drop within a 1 pp margin passes
+    old, new = stores(0.005)
+    (row,) = A.regression_gate(old, new, ["accuracy"], margins={"accuracy": 0.01})
+    assert not row.failed and row.margin == 0.01
+    # several gate metrics are one Holm family
+    old["loss"], new["loss"] = 0.5, 0.5 + rng.normal(0, 0.01, size=5)
+    rows = A.regression_gate(old, new, ["accuracy", "loss"])
+    assert [r.metric for r in rows] == ["accuracy", "loss"]
+    assert all(r.p_holm >= r.p_value or math.isnan(r.p_value) for r in rows)

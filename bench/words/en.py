@@ -120,7 +120,7 @@ WORDS: dict[str, str] = {
     'plan.row': '  {variant}: {method}, spread {spread} over {pilot} seed(s) — {what}',
     'plan.needed': '{n} seeds per side ({more} more run(s), {time})',
     'plan.capped': 'more than {n} seeds per side',
-    'plan.unknown_spread': 'spread unknown: run a pilot first (bench run SUITE --seeds 3)',
+    'plan.unknown_spread': 'spread unknown: run a pilot first ({command})',
     'plan.no_effect': 'nothing to plan without min_effect',
     'plan.baseline': '  baseline: {n} seeds ({more} more run(s))',
     'plan.claim_undecidable': 'warning: the claim "{claim}" of {variant} cannot be decided within {n} seeds',

@@ -125,7 +125,7 @@ WORDS: dict[str, str] = {
     'plan.row': '  {variant}: {method}, разброс {spread} по {pilot} сидам — {what}',
     'plan.needed': 'сидов на сторону: {n} (ещё запусков: {more}, {time})',
     'plan.capped': 'сидов на сторону больше {n}',
-    'plan.unknown_spread': 'разброс неизвестен: сначала пробный прогон (bench run SUITE --seeds 3)',
+    'plan.unknown_spread': 'разброс неизвестен: сначала пробный прогон ({command})',
     'plan.no_effect': 'без min_effect планировать нечего',
     'plan.baseline': '  базовый вариант: сидов {n} (ещё запусков: {more})',
     'plan.claim_undecidable': 'внимание: утверждение «{claim}» для {variant} не решить за {n} сидов',
