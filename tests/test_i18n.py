@@ -1,4 +1,4 @@
-"""Report language: a Russian report has no English boilerplate; every UI string is translated.
+"""Report language: a Russian report has no English boilerplate; every UI string is a catalog id.
 
 The Russian report is rendered from a synthetic store of the quickstart suite (no training),
 with one failed and one missing run so that every section and phrase appears.
@@ -13,7 +13,7 @@ import pytest
 
 import pandas as pd
 
-from bench import analysis, i18n, metrics, words
+from bench import analysis, words
 from bench.errors import BenchError
 from bench.report import render_report
 from bench.store import ResultStore, RunResult
@@ -197,7 +197,7 @@ def test_lang_argument_overrides_the_suite(quickstart_ru, tmp_path: Path) -> Non
         render_report(store, out_dir=tmp_path, lang="de")
 
 
-def test_english_report_is_unchanged_by_i18n(synthetic_store: Path) -> None:
+def test_english_report_speaks_english(synthetic_store: Path) -> None:
     md, html = (p.read_text(encoding="utf-8") for p in render_report(synthetic_store))
     for text in ("## What was run", "## Conclusions", "| variant", "FLOPs = 2 × multiply-adds"):
         assert text.lower() in md.lower(), text
@@ -219,33 +219,19 @@ def _code_messages() -> set[str]:
     for path in (ROOT / "bench").glob("*.py"):
         text = path.read_text(encoding="utf-8")
         for match in re.finditer(
-            r"""(?:i18n\.t|i18n\.gettext|words\.t|\b_t)\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)""", text
+            r"""(?:words\.t|\b_t)\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)""", text
         ):
             messages.add("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', match.group(1))))
     return messages
 
 
 def test_every_ui_string_has_a_russian_translation() -> None:
-    """Every message a template or module asks for is a catalog id (or, through the
-    transitional bench.i18n alias, the English text of one) and so has Russian words."""
-    english = words.catalog("en")
+    """Every message a template or module asks for is a catalog id, and so has Russian words."""
     used = _template_messages() | _code_messages()
     assert len(used) > 40
-    unknown = sorted(
-        m for m in used if m not in english and m not in english.values() and not metrics.is_known(m)
-    )
-    assert not unknown, unknown
-
-
-def test_old_gettext_alias_reads_the_catalogs() -> None:
-    assert i18n.t("Results", "ru") == "Результаты" and i18n.t("Results") == "Results"
-    assert i18n.t("report.results", "ru") == "Результаты"
-    assert i18n.t("an untranslated message", "ru") == "an untranslated message"
-    assert i18n.t("seed {seed}", "ru", seed=3) == "сид 3"
-    assert i18n.t("top5_accuracy", "ru") == "точность top-5"  # a metric: its label
-    assert i18n.check_lang(None) == "en" and i18n.check_lang("ru") == "ru"
-    with pytest.raises(BenchError, match="choose one of: en, ru"):
-        i18n.check_lang("fr")
+    for lang in words.LANGUAGES:
+        unknown = sorted(m for m in used if m not in words.catalog(lang))
+        assert not unknown, (lang, unknown)
 
 
 def test_verdict_details_are_built_from_records() -> None:
@@ -261,12 +247,12 @@ def test_verdict_details_are_built_from_records() -> None:
 def test_templates_escape_values_put_into_translations() -> None:
     from bench.formatting import template_environment
 
-    env = i18n.install(template_environment())
+    env = template_environment()
     env.autoescape = True  # as for report.html.j2
-    html = env.from_string('{{ t("seed {seed}", seed=x) }}|{{ t(x) }}').render(x="<b>", lang="ru")
-    assert html == "сид &lt;b&gt;|&lt;b&gt;"
+    page = env.from_string('{{ t("report.seed_seed", seed=x) }}|{{ t("diff.only_in_old", names=x) }}')
+    assert page.render(x="<b>", lang="ru") == "сид &lt;b&gt;|только в старом: &lt;b&gt;"
     env.autoescape = False
-    assert env.from_string('{{ t("seed {seed}", seed=x) }}').render(x="<b>", lang="ru") == "сид <b>"
+    assert env.from_string('{{ t("report.seed_seed", seed=x) }}').render(x="<b>", lang="ru") == "сид <b>"
 
 
 def test_suite_lang_is_validated(write_suite) -> None:
