@@ -65,6 +65,9 @@ def test_show_prints_runs_and_curves(workspace: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert out.startswith("tiny · variant base (baseline) · 1 ok, 1 not run")
     assert "epoch    loss\n" in out and "val_loss" not in out
+    assert main(["show", "reports/tiny", "tanh", "--lang", "ru"]) == 0
+    out = capsys.readouterr().out
+    assert "ключ" in out and "эпоха" in out and "key" not in out and "epoch" not in out
     assert main(["show", "suites/synthetic-suite.yaml", "base"]) == 0
     capsys.readouterr()
     assert main(["show", "reports/tiny", "relu"]) == 2

@@ -79,7 +79,8 @@ def show_variant(
     shown = metric_table.report_metrics(found.metric_names)
     headers = [
         words.t("report.seed", lang), words.t("report.status", lang),
-        *[f"{metric_table.label(m, lang)} {direction_mark(m)}".strip() for m in shown], "key",
+        *[f"{metric_table.label(m, lang)} {direction_mark(m)}".strip() for m in shown],
+        words.t("column.run_key", lang),
     ]  # fmt: skip
     table = [
         [int(run["seed"]), words.status_word(run["status"], lang)]
@@ -99,7 +100,8 @@ def show_variant(
         if curves.empty or run["status"] == results.MISSING:
             continue
         wide = curves.pivot_table(index="epoch", columns="name", values="value", sort=True)
-        order = [c for c in ("accuracy", "val_accuracy", "loss", "val_loss") if c in wide.columns]
+        # curves in the metric table's order (a task's own first), each validation after training
+        order = [c for m in metric_table.report_metrics() for c in (m, f"val_{m}") if c in wide.columns]
         wide = wide[order + sorted(c for c in wide.columns if c not in order)]
         rows = [
             [int(epoch)] + [_curve_value(name, wide.loc[epoch, name], lang) for name in wide.columns]
@@ -108,7 +110,8 @@ def show_variant(
         lines += ["", f"{words.t('report.seed_seed', lang, seed=int(run['seed']))} — {words.t('figure.learning_curves', lang)}"]
         lines.append(
             tabulate(
-                rows, headers=["epoch", *wide.columns], tablefmt="simple", disable_numparse=True
+                rows, headers=[words.t("figure.epoch", lang), *wide.columns], tablefmt="simple",
+                disable_numparse=True,
             )
         )
     lines += _manifest_block([manifests.get(key) for key in runs["key"]], lang)

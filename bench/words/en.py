@@ -220,6 +220,7 @@ WORDS: dict[str, str] = {
     'column.claim': 'claim',
     'column.measured': 'measured',
     'column.note': 'note',
+    'column.run_key': 'key',
     'column.seeds': 'seeds',
     'column.variant': 'variant',
     'column.verdict': 'verdict',

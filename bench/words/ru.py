@@ -225,6 +225,7 @@ WORDS: dict[str, str] = {
     'column.claim': 'гипотеза',
     'column.measured': 'измерено',
     'column.note': 'примечание',
+    'column.run_key': 'ключ',
     'column.seeds': 'сиды',
     'column.variant': 'вариант',
     'column.verdict': 'вердикт',
