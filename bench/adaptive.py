@@ -76,6 +76,7 @@ class AdaptiveSummary:
     target_effect: float = 0.0
     last_look: Optional[sequential.LookDecision] = None
     paired: bool = False
+    metric: str = "accuracy"
 
     def line(self, lang: str = "en") -> str:
         counts: dict[str, int] = {}
@@ -103,6 +104,7 @@ class AdaptiveSummary:
             "alpha": design.alpha,
             "futility_power": design.futility_power,
             "min_effect": self.target_effect,
+            "metric": self.metric,
             "paired": self.paired,
             "variants": {},
         }
@@ -219,7 +221,7 @@ def run_until_conclusive(
         if not only or v.name in only or v.name == suite.baseline
     ]  # fmt: skip
     others = [n for n in considered if n != suite.baseline]
-    summary = AdaptiveSummary(target_effect=target_effect(suite, metric))
+    summary = AdaptiveSummary(target_effect=target_effect(suite, metric), metric=metric)
     if not others:
         return summary
     n0 = max(2, suite.variant(suite.baseline).config.train.seeds)
@@ -274,6 +276,8 @@ def run_until_conclusive(
             break
     summary.seeds = {name: suite.variant(name).config.train.seeds for name in considered}
     with ResultStore(path, create=False) as store:
+        if summary.last_look is not None:
+            store.save_design(suite.name, summary.design_record())
         runs = store.runs_frame(suite.name)
     runs = runs[runs["variant"].isin(considered)]
     if metric in runs and suite.baseline in set(runs["variant"]):

@@ -115,6 +115,7 @@ def build_context(
         "results": _results_table(found, summary, shown, primary, changes, lang, seeds),
         "conclusions": _conclusions_table(records, primary, changes, found, lang),
         "sentences": sentences,
+        "statistics_notes": _statistics_notes(found, records, lang),
         "claims": _claims_table(claims, lang),
         "figures": figures,
         "legend": _legend(lang),
@@ -155,7 +156,29 @@ def _comparisons(
         alpha=found.alpha,
         min_effect=found.min_effect if primary else 0.0,
         predictions=pairs if primary else None,
+        design=found.design if found.design and found.design.get("metric", metric) == metric else None,
     )
+
+
+def _statistics_notes(found: SuiteResults, records: list[Any], lang: str) -> list[str]:
+    """Lines under the conclusions: the multiple-comparison families, the sequential design
+    (when seeds were added by one), and which sources of variance each interval covers."""
+    if not records:
+        return []
+    notes = [words.t("report.families", lang, n=len(records))]
+    design = found.design
+    if design and any(r.design_decision for r in records):
+        spent = [v.get("alpha_spent") for v in design.get("variants", {}).values() if v.get("alpha_spent") is not None]
+        notes.append(words.t(
+            "report.sequential", lang, looks=", ".join(str(n) for n in design["looks"]),
+            spending=words.t(f"report.spending_{design['spending'].replace('-', '_')}", lang),
+            spent=formatting.number(max(spent)) if spent else formatting.DASH,
+            alpha=formatting.number(design["alpha"]),
+        ))  # fmt: skip
+    notes.append(words.variance_sources(records, lang))
+    extra = [words.outperforming_text(r, lang) for r in records]
+    notes += [f"{r.variant}: {text}" for r, text in zip(records, extra) if text]
+    return [n for n in notes if n]
 
 
 def _claims(found: SuiteResults, comparisons: Optional[pd.DataFrame]) -> list[Any]:

@@ -133,6 +133,8 @@ class SuiteResults:
         manifest: the reproducibility manifest of the suite's last ``bench run`` (None for
             stores recorded before manifests existed).
         run_manifests: run key → that run's manifest.
+        design: the group-sequential design ``--until-conclusive`` added seeds by (None:
+            the seeds were fixed in advance); verdicts are then re-decided by it.
     """
 
     path: Path
@@ -142,6 +144,7 @@ class SuiteResults:
     predictions: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     manifest: Optional[dict[str, Any]] = None
     run_manifests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    design: Optional[dict[str, Any]] = None
     _views: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- the suite ------------------------------------------------------------------------
@@ -389,6 +392,7 @@ def load(
         arrays = {key: store.predictions(key) for key in ok_keys} if predictions else {}
         manifest = store.suite_manifest(definition["name"])
         run_manifests = store.run_manifests(trained)
+        design = store.design(definition["name"])
     runs = runs.copy()
     runs["task"] = [_task_of(c, d) for c, d in zip(runs["config"], runs["dataset"], strict=True)]
     if len(curves):
@@ -398,7 +402,7 @@ def load(
         curves = _empty_history()
     return SuiteResults(
         Path(path), definition, runs, curves, {k: v for k, v in arrays.items() if v},
-        manifest, run_manifests,
+        manifest, run_manifests, design,
     )
 
 

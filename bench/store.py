@@ -251,6 +251,19 @@ class ResultStore:
         row = self._db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
         return row[0] if row else None
 
+    def save_design(self, suite: str, design: dict[str, Any]) -> None:
+        """Record the group-sequential design seeds of ``suite`` were added by (replaces any)."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                (f"design:{suite}", json.dumps(design, sort_keys=True, default=str)),
+            )
+
+    def design(self, suite: str) -> Optional[dict[str, Any]]:
+        """The design :meth:`save_design` recorded for ``suite``, or None (a fixed design)."""
+        text = self._meta(f"design:{suite}")
+        return json.loads(text) if text else None
+
     def _transaction(self) -> "_Transaction":
         return _Transaction(self._db)
 

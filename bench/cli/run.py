@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "until each is decided or --max-seeds is reached")
     parser.add_argument("--max-seeds", type=int, metavar="K",
                         help="most seeds per variant for --until-conclusive (default 10)")
+    parser.add_argument("--spending", choices=("obrien-fleming", "pocock"),
+                        help="alpha-spending function of --until-conclusive's group-sequential design "
+                        "(default obrien-fleming: strict early looks; pocock spends evenly)")
     parser.add_argument("--jobs", default="auto", metavar="N|auto",
                         help="worker processes training at once, cores split between them "
                         "(default auto: one per core, fewer for few runs, little memory or GPUs)")
@@ -62,6 +65,9 @@ def execute(args: argparse.Namespace) -> int:
     max_seeds = getattr(args, "max_seeds", None)
     if max_seeds is not None and not until_conclusive:
         raise BenchError("--max-seeds only applies with --until-conclusive")
+    spending = getattr(args, "spending", None)
+    if spending is not None and not until_conclusive:
+        raise BenchError("--spending only applies with --until-conclusive")
     if until_conclusive:
         from bench.adaptive import DEFAULT_MAX_SEEDS
 
@@ -82,7 +88,7 @@ def execute(args: argparse.Namespace) -> int:
             from bench.adaptive import run_until_conclusive
 
             adaptive = run_until_conclusive(suite, summary.store_path, max_seeds=max_seeds, only=args.only,
-                                            executor=pool, **budget)
+                                            spending=spending or "obrien-fleming", executor=pool, **budget)
             print(adaptive.line())
     if not args.no_report:
         from bench.report import render_report
