@@ -16,3 +16,12 @@ class BenchError(Exception):
 
 class DataUnavailableError(BenchError):
     """A dataset's files are absent and cannot be downloaded here."""
+
+
+class StoreWriteError(BenchError):
+    """The results store could not be written while runs were being saved (disk full, I/O).
+
+    Exit status 1: what finished before is in the store; the next ``bench run`` resumes.
+    """
+
+    exit_code = 1
