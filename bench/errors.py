@@ -25,3 +25,7 @@ class StoreWriteError(BenchError):
     """
 
     exit_code = 1
+
+
+class StoreDamageWarning(UserWarning):
+    """A part of a store that cannot be read (one run, one table); the rest is still used."""

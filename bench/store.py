@@ -46,7 +46,7 @@ from typing import Any, Iterable, Optional
 import numpy as np
 import pandas as pd
 
-from bench.errors import BenchError, StoreWriteError
+from bench.errors import BenchError, StoreDamageWarning, StoreWriteError
 from bench.layout import STORE_FILENAME
 
 SCHEMA_VERSION = 2
@@ -57,10 +57,6 @@ DAMAGED = "damaged"  # read side only: a run whose stored row cannot be read as 
 _READ_TABLES = ("meta", "suites", "plan", "runs", "metrics", "history", "predictions")
 SNAPSHOT_LIMIT = 1 << 30  # stores up to 1 GiB are read from one consistent copy in memory
 _JSON_COLUMNS = ("config", "versions", "hardware", "dataset")
-
-
-class StoreDamageWarning(UserWarning):
-    """A part of a store that cannot be read; the rest is still used.  One line, printed once."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
