@@ -28,6 +28,7 @@ from typing import IO, Any, Iterable, Optional
 import pandas as pd
 
 from bench.errors import BenchError
+from bench.files import atomic_path, write_text_atomic
 
 __all__ = ["FORMATS", "MlflowSummary", "export_mlflow", "export_runs", "flatten", "runs_table"]
 
@@ -113,8 +114,8 @@ def export_runs(
                 "pip install 'bench[parquet]' (or pip install pyarrow)"
             ) from None
         path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        table.to_parquet(path, index=False)
+        with atomic_path(path) as temporary:
+            table.to_parquet(temporary, index=False)
         return path
     if fmt == "csv":
         text = table.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
@@ -124,10 +125,7 @@ def export_runs(
     if out is None:
         (stream or sys.stdout).write(text)
         return None
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_text_atomic(Path(out), text)
 
 
 # -- MLflow ---------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, FuncFormatter
 
 from bench.i18n import gettext as _t
+from bench.files import atomic_path
 
 __all__ = [
     "DPI",
@@ -152,9 +153,9 @@ def _percent_formatter(decimals: int) -> FuncFormatter:
 
 def _finish(fig: plt.Figure, path: str | Path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fig.savefig(path, dpi=DPI, bbox_inches="tight", facecolor="white")
+        with atomic_path(path) as temporary:  # a full disk never leaves half a PNG
+            fig.savefig(temporary, format=path.suffix.lstrip(".") or "png", dpi=DPI, bbox_inches="tight", facecolor="white")
     finally:
         plt.close(fig)
     return path

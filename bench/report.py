@@ -23,6 +23,7 @@ from tabulate import tabulate
 import bench
 from bench import analysis, i18n
 from bench.errors import BenchError
+from bench.files import make_folder, write_text_atomic
 from bench.store import ResultStore
 from bench.configdiff import describe_changes
 
@@ -51,7 +52,7 @@ def render_report(
     from bench.formatting import template_environment
 
     store_path = Path(store_path)
-    out = Path(out_dir) if out_dir else store_path.parent
+    out = make_folder(Path(out_dir) if out_dir else store_path.parent)
     try:
         environment = template_environment(templates)
     except FileNotFoundError as exc:
@@ -66,7 +67,7 @@ def render_report(
         except Exception as exc:  # a user's template folder may lack or break a file
             raise BenchError(f"template {template_name}: {exc}") from None
         target = out / file_name
-        target.write_text(template.render(**context), encoding="utf-8")
+        write_text_atomic(target, template.render(**context))
         written.append(target)
     return written
 
@@ -405,8 +406,7 @@ def _figures(runs, history, out_dir, baseline, confusion, per_class, lang="en") 
         listed = figures.all_figures(
             runs, history, out_dir, baseline=baseline, confusion=confusion, per_class=per_class, lang=lang
         )
-        index_path.parent.mkdir(parents=True, exist_ok=True)
-        index_path.write_text(json.dumps({"digest": digest, "figures": listed}), encoding="utf-8")
+        write_text_atomic(index_path, json.dumps({"digest": digest, "figures": listed}))
     for figure in listed:
         data = (Path(out_dir) / figure["file"]).read_bytes()
         figure["data_uri"] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
