@@ -29,3 +29,9 @@ class StoreWriteError(BenchError):
 
 class StoreDamageWarning(UserWarning):
     """A part of a store that cannot be read (one run, one table); the rest is still used."""
+
+
+class AllRunsFailedError(BenchError):
+    """Every run a ``bench run`` trained failed: nothing new to report.  Exit status 1."""
+
+    exit_code = 1

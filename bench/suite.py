@@ -566,8 +566,14 @@ def _check_strict(
     label: str = "",
 ) -> None:
     """No value accepted by conversion (``epochs: true``), none beyond the limits."""
+    from bench.datachecks import static_problem
+
     clean = config.model_dump(mode="python")
-    for found in (limits.strict_type_problem(raw, clean), limits.config_limit_problem(clean)):
+    for found in (
+        limits.strict_type_problem(raw, clean),
+        limits.config_limit_problem(clean),
+        static_problem(clean),
+    ):
         if found:
             loc, value, allowed = found
             shown = json.dumps(value, ensure_ascii=False, default=str)

@@ -76,6 +76,7 @@ def execute(args: argparse.Namespace) -> int:
         summary = run_suite(suite, args.store, only=args.only, seeds=args.seeds, fresh=args.fresh,
                             executor=pool, **budget)
         print(summary.line())
+        summary.raise_if_all_failed()
         if until_conclusive and not summary.not_started:
             from bench.adaptive import run_until_conclusive
 
