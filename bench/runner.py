@@ -70,7 +70,7 @@ class RunSummary:
     def failure_line(self) -> str:
         """Every trained run failed: how many, and the causes, most common first."""
         shown = "; ".join(
-            f"{n}× {cause if len(cause) <= 120 else cause[:119] + '…'}"
+            f"{n}× {cause if len(cause) <= 240 else cause[:239] + '…'}"
             for cause, n in self.causes.most_common(3)
         )
         more = len(self.causes) - 3

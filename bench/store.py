@@ -547,6 +547,13 @@ class ResultStore:
                 note("predictions", key, problem)
         for key in sorted(damage):
             self._report(f"{self.path}: damaged {damage[key]}; the run is left out")
+        for suite in sorted({s for s in frame["suite"] if isinstance(s, str)}):
+            row = self._db.execute("SELECT definition FROM suites WHERE name=?", (suite,)).fetchone()
+            if row is not None:
+                try:
+                    _checked_definition(self.path, suite, row[0])
+                except BenchError as exc:
+                    self._report(f"{exc}; its report cannot be made")
         return damage
 
     def _damaged_predictions(self, keys: set[str]) -> dict[str, str]:
