@@ -36,6 +36,7 @@ ACCURACIES = {"base": [0.80, 0.82, 0.81], EVIL: [0.90, 0.91, 0.92]}
 # a minute to start Python, import bench and answer.
 HANG_GUARD_S = 600
 
+
 @pytest.fixture(scope="session")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """reports/evil (a store, re-rendered), reports/copied (only a Russian report.html), a diff."""
