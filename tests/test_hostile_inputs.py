@@ -330,3 +330,9 @@ def test_readme_states_the_limits_and_that_suites_are_code() -> None:
 
 def test_suite_text_fixture_is_valid(write_suite) -> None:
     assert load_suite(write_suite(textwrap.dedent(BASE))).name == "hostile"
+
+
+@pytest.mark.parametrize("budget", ["inf", "nan", "-1"])
+def test_run_budget_must_be_finite(tiny_suite: Path, capsys, budget: str) -> None:
+    assert main(["run", str(tiny_suite), "--max-minutes", budget, "--no-report"]) == 2
+    assert "--max-minutes" in one_line(capsys.readouterr().err)

@@ -98,8 +98,8 @@ def _executor(args: argparse.Namespace) -> "Executor":
     from bench.errors import BenchError
     from bench.executors import make_executor
 
-    if args.max_minutes is not None and args.max_minutes <= 0:
-        raise BenchError(f"--max-minutes: {args.max_minutes:g} is not allowed — must be positive")
+    if args.max_minutes is not None and not 0 < args.max_minutes < float("inf"):
+        raise BenchError(f"--max-minutes: {args.max_minutes:g} is not allowed — must be a positive, finite number")
     jobs = args.jobs if args.jobs == "auto" else _whole_number(args.jobs)
     return make_executor(args.executor, jobs, args.address)
 
