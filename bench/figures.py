@@ -17,7 +17,8 @@ is always dark grey, the other variants take the colour-blind-safe seaborn palet
 :func:`all_figures` draws every figure that has data and returns their titles and captions.
 
 Every function takes ``lang`` (``en``/``ru``): titles, axis labels, legends and captions
-come from :mod:`bench.i18n` in that language.
+come from the word catalogs (:mod:`bench.words`) in that language; metric labels, directions
+and fraction-ness from the metric table (:mod:`bench.metrics`).
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ import seaborn as sns
 from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, FuncFormatter
 
-from bench.i18n import gettext as _t
-from bench.files import atomic_path
+from bench import metrics
+from bench.words import t as _t
 
 __all__ = [
     "DPI",
@@ -59,19 +60,24 @@ DPI = 110
 BASELINE_COLOR = "#3b3b3b"
 _WIDTH = 8.0  # inches; ~880 px at DPI 110, fits a laptop screen and the report column
 
-METRIC_LABELS = {
-    "accuracy": "Accuracy",
-    "top5_accuracy": "Top-5 accuracy",
-    "loss": "Loss",
-    "flops": "FLOPs per example (forward pass)",
-    "macs": "Multiply-adds per example",
-    "params": "Parameters",
-    "train_seconds": "Training time per run",
-    "images_per_second": "Throughput (images/s)",
-    "latency_ms": "Latency (ms)",
-}
-_FRACTION_METRICS = {"accuracy", "top5_accuracy", "val_accuracy"}
-_LOWER_IS_BETTER = {"loss", "val_loss", "latency_ms", "train_seconds", "flops", "params"}
+
+
+def _metric_label(metric: str, lang: str) -> str:
+    """An axis label: the metric's label, capitalised, with its unit unless that is in it."""
+    from bench.formatting import unit
+
+    text = metrics.label(metric, lang)
+    text = text[:1].upper() + text[1:]
+    shown = "" if _fraction_metric(metric) else unit(metric, lang)
+    return f"{text} ({shown})" if shown and shown not in text else text
+
+
+def _fraction_metric(metric: str) -> bool:
+    return metrics.get(metric).is_fraction
+
+
+def _lower_is_better(metric: str) -> bool:
+    return metrics.get(metric).direction is metrics.Direction.LOWER
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -133,7 +139,7 @@ def _summary(ok: pd.DataFrame, metric: str, order: Sequence[str]) -> pd.DataFram
             n, mean, low, high = int(row["n"]), row["mean"], row["ci_low"], row["ci_high"]
         else:
             n, mean, low, high = 0, math.nan, math.nan, math.nan
-        if metric in _FRACTION_METRICS and np.isfinite(low):  # a proportion stays in [0, 1]
+        if _fraction_metric(metric) and np.isfinite(low):  # a proportion stays in [0, 1]
             low, high = max(low, 0.0), min(high, 1.0)
         rows.append({"variant": name, "n": n, "mean": mean, "low": low, "high": high})
     frame = pd.DataFrame(rows, columns=["variant", "n", "mean", "low", "high"])
@@ -141,7 +147,8 @@ def _summary(ok: pd.DataFrame, metric: str, order: Sequence[str]) -> pd.DataFram
 
 
 def _is_fraction(metric: str, values: Iterable[float]) -> bool:
-    if metric not in _FRACTION_METRICS and not metric.endswith("accuracy"):
+    """A fraction metric (the metric table says so) whose values do lie in 0..1."""
+    if not _fraction_metric(metric):
         return False
     finite = [v for v in values if v is not None and np.isfinite(v)]
     return bool(finite) and min(finite) >= 0.0 and max(finite) <= 1.0
@@ -153,9 +160,9 @@ def _percent_formatter(decimals: int) -> FuncFormatter:
 
 def _finish(fig: plt.Figure, path: str | Path) -> Path:
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with atomic_path(path) as temporary:  # a full disk never leaves half a PNG
-            fig.savefig(temporary, format=path.suffix.lstrip(".") or "png", dpi=DPI, bbox_inches="tight", facecolor="white")
+        fig.savefig(path, dpi=DPI, bbox_inches="tight", facecolor="white")
     finally:
         plt.close(fig)
     return path
@@ -214,10 +221,10 @@ def accuracy_by_variant(
         baseline = order[0]
     palette = dict(palette) if palette is not None else variant_palette(order, baseline)
     ok = _ok(runs)
-    label = _t(METRIC_LABELS.get(metric, metric.replace("_", " ")), lang)
-    title = title if title is not None else _t("{label} by variant", lang, label=label)
+    label = _metric_label(metric, lang)
+    title = title if title is not None else _t("figure.label_by_variant", lang, label=label)
     if not order:
-        return _empty_figure(path, _t("no runs", lang), title)
+        return _empty_figure(path, _t("figure.no_runs", lang), title)
     summary = _summary(ok, metric, order)
     values = _numeric(ok, metric)
     fraction = _is_fraction(metric, values.dropna().tolist())
@@ -244,9 +251,9 @@ def accuracy_by_variant(
                 ls="--",
                 lw=1.2,
                 zorder=1,
-                label=_t("baseline mean", lang)
+                label=_t("figure.baseline_mean", lang)
                 if baseline.lower() == "baseline"
-                else _t("baseline mean ({name})", lang, name=_label(baseline, 24)),
+                else _t("figure.baseline_mean_name", lang, name=_label(baseline, 24)),
             )
         for y, row in zip(ys, summary.itertuples(index=False)):
             colour = palette.get(row.variant, BASELINE_COLOR)
@@ -266,7 +273,7 @@ def accuracy_by_variant(
                 ax.text(
                     0.01,
                     y,
-                    _t("no successful runs", lang) if row.n == 0 else _t("no data", lang),
+                    _t("figure.no_successful_runs", lang) if row.n == 0 else _t("figure.no_data", lang),
                     transform=ax.get_yaxis_transform(),
                     va="center",
                     fontsize=9,
@@ -303,7 +310,7 @@ def accuracy_by_variant(
                 tick.set_fontweight("bold")
         ax.set_ylim(len(order) - 0.5, -0.6)
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(label + (_t("  (lower is better)", lang) if metric in _LOWER_IS_BETTER else ""))
+        ax.set_xlabel(label + (_t("figure.lower_is_better", lang) if _lower_is_better(metric) else ""))
         if fraction:
             finite = pd.concat([values.dropna(), summary["low"].dropna(), summary["high"].dropna()])
             span = float(finite.max() - finite.min()) if len(finite) else 0.0
@@ -320,7 +327,7 @@ def accuracy_by_variant(
                 color="#666666",
                 lw=2.2,
                 markersize=6,
-                label=_t("mean ± 95% CI", lang),
+                label=_t("figure.mean_95_ci", lang),
             ),
             Line2D(
                 [],
@@ -330,7 +337,7 @@ def accuracy_by_variant(
                 color="#666666",
                 alpha=0.55,
                 markersize=4,
-                label=_t("single seeds", lang),
+                label=_t("figure.single_seeds", lang),
             ),
         ]
         if ax.get_legend_handles_labels()[0]:
@@ -357,7 +364,7 @@ def learning_curves(
     """
     needed = {"variant", "epoch", "name", "value"}
     if history is None or len(history) == 0 or not needed <= set(history.columns):
-        return _empty_figure(path, _t("no training history", lang), _t("Learning curves", lang))
+        return _empty_figure(path, _t("figure.no_training_history", lang), _t("figure.learning_curves", lang))
     frame = history.copy()
     frame["variant"] = frame["variant"].astype(str)
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
@@ -372,12 +379,12 @@ def learning_curves(
     palette = dict(palette) if palette is not None else variant_palette(order, baseline)
 
     panels = [
-        ("Accuracy", ("val_accuracy", "accuracy")),
-        ("Loss", ("val_loss", "loss")),
+        ("accuracy", ("val_accuracy", "accuracy")),
+        ("loss", ("val_loss", "loss")),
     ]
     panels = [(t, names) for t, names in panels if frame["name"].isin(names).any()]
     if not panels or frame.empty:
-        return _empty_figure(path, _t("no accuracy or loss history", lang), _t("Learning curves", lang))
+        return _empty_figure(path, _t("figure.no_accuracy_or_loss_history", lang), _t("figure.learning_curves", lang))
 
     n_epochs = frame["epoch"].nunique()
     dodge = min(0.12, 0.8 / max(1, len(order)))
@@ -425,9 +432,9 @@ def learning_curves(
                 ax.set_xticks(epochs)
             if len(epochs) == 1:
                 ax.set_xlim(epochs[0] - 0.6, epochs[0] + 0.6)
-            ax.set_xlabel(_t("epoch", lang))
-            ax.set_title(_t(panel, lang), loc="left")
-            if panel == "Accuracy":
+            ax.set_xlabel(_t("figure.epoch", lang))
+            ax.set_title(_metric_label(panel, lang), loc="left")
+            if _fraction_metric(panel):
                 vals = frame[frame["name"].isin((val_name, train_name))]["value"]
                 if len(vals) and vals.min() >= 0 and vals.max() <= 1:
                     span = float(vals.max() - vals.min())
@@ -442,13 +449,13 @@ def learning_curves(
                 [],
                 color=palette.get(v, BASELINE_COLOR),
                 lw=2.2,
-                label=_label(v, 30) + (_t(" (baseline)", lang) if v == baseline and v != "baseline" else ""),
+                label=_label(v, 30) + (_t("figure.baseline_suffix", lang) if v == baseline and v != "baseline" else ""),
             )
             for v in order
         ]
         handles += [
-            Line2D([], [], color="#666666", ls="-", lw=2, label=_t("validation", lang)),
-            Line2D([], [], color="#666666", ls="--", lw=1.3, label=_t("training", lang)),
+            Line2D([], [], color="#666666", ls="-", lw=2, label=_t("figure.validation", lang)),
+            Line2D([], [], color="#666666", ls="--", lw=1.3, label=_t("figure.training", lang)),
         ]
         fig.legend(
             handles=handles,
@@ -461,13 +468,6 @@ def learning_curves(
         return _finish(fig, path)
 
 
-_COST_TITLES = {
-    "flops": "FLOPs",
-    "macs": "multiply-adds",
-    "params": "parameters",
-    "train_seconds": "training time",
-    "latency_ms": "latency",
-}
 
 
 def _place_labels(ax: plt.Axes, table: pd.DataFrame, baseline: str | None) -> None:
@@ -549,9 +549,9 @@ def accuracy_vs_cost(
         baseline = order[0]
     palette = dict(palette) if palette is not None else variant_palette(order, baseline)
     ok = _ok(runs)
-    x_label = _t(METRIC_LABELS.get(x, x.replace("_", " ")), lang)
-    y_label = _t(METRIC_LABELS.get(metric, metric), lang)
-    title = _t("{y} vs {x}", lang, y=y_label, x=_t(_COST_TITLES.get(x, x.replace("_", " ")), lang))
+    x_label = _metric_label(x, lang)
+    y_label = _metric_label(metric, lang)
+    title = _t("figure.y_vs_x", lang, y=y_label, x=metrics.label(x, lang))
     acc = _summary(ok, metric, order).set_index("variant")
     cost = _summary(ok, x, order).set_index("variant")
     table = pd.DataFrame(
@@ -559,7 +559,7 @@ def accuracy_vs_cost(
     )
     table = table[np.isfinite(table["x"]) & np.isfinite(table["y"])]
     if table.empty:
-        return _empty_figure(path, _t("no successful runs with {x} and {metric}", lang, x=x, metric=metric), title)
+        return _empty_figure(path, _t("figure.no_runs_with", lang, x=x, metric=metric), title)
     if pareto is None:
         from bench.analysis import pareto_front
 
@@ -625,7 +625,7 @@ def accuracy_vs_cost(
             ax.xaxis.set_major_formatter(EngFormatter(sep=" "))
         elif x == "train_seconds":
             ax.xaxis.set_major_formatter(EngFormatter(unit="s", sep=" "))
-        ax.set_xlabel(x_label + (_t("  (log scale)", lang) if log_x else ""))
+        ax.set_xlabel(x_label + (_t("figure.log_scale", lang) if log_x else ""))
         ax.set_ylabel(y_label)
         if fraction:
             span = float(
@@ -645,7 +645,7 @@ def accuracy_vs_cost(
                 markerfacecolor="#777777",
                 markeredgecolor="#222222",
                 markersize=8,
-                label=_t("Pareto (not beaten on both axes)", lang),
+                label=_t("figure.pareto_legend", lang),
             ),
             Line2D(
                 [],
@@ -656,9 +656,9 @@ def accuracy_vs_cost(
                 markeredgecolor="#777777",
                 markeredgewidth=2,
                 markersize=7,
-                label=_t("dominated", lang),
+                label=_t("figure.dominated", lang),
             ),
-            Line2D([], [], color="#777777", lw=1.5, label=_t("95% CI over seeds", lang)),
+            Line2D([], [], color="#777777", lw=1.5, label=_t("figure.95_ci_over_seeds", lang)),
         ]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.13), ncol=3)
         return _finish(fig, path)
@@ -670,7 +670,7 @@ def confusion_matrix_plot(
     """Row-normalised confusion matrix (rows: true class), annotated up to 12 classes."""
     counts = np.asarray(matrix, dtype=float)
     if counts.ndim != 2 or counts.shape[0] == 0 or counts.shape[0] != counts.shape[1]:
-        return _empty_figure(path, _t("no confusion matrix", lang), title)
+        return _empty_figure(path, _t("figure.no_confusion_matrix", lang), title)
     sums = counts.sum(axis=1, keepdims=True)
     normalised = np.divide(counts, sums, out=np.zeros_like(counts), where=sums > 0)
     n = counts.shape[0]
@@ -697,10 +697,10 @@ def confusion_matrix_plot(
             linecolor="white",
             xticklabels=[_label(c, 16) for c in names] if n <= 50 else False,
             yticklabels=[_label(c, 16) for c in names] if n <= 50 else False,
-            cbar_kws={"label": _t("fraction of the true class", lang), "shrink": 0.8},
+            cbar_kws={"label": _t("figure.fraction_of_the_true_class", lang), "shrink": 0.8},
         )
-        ax.set_xlabel(_t("predicted class", lang))
-        ax.set_ylabel(_t("true class", lang))
+        ax.set_xlabel(_t("figure.predicted_class", lang))
+        ax.set_ylabel(_t("figure.true_class", lang))
         if n <= 50:
             long = max((len(c) for c in names), default=0) > 3 or n > 12
             ax.set_xticklabels(
@@ -708,7 +708,7 @@ def confusion_matrix_plot(
             )
             ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
         ax.grid(False)
-        ax.set_title(title or _t("Confusion matrix (row-normalised)", lang), loc="left")
+        ax.set_title(title or _t("figure.confusion_matrix_row_normalised", lang), loc="left")
         return _finish(fig, path)
 
 
@@ -716,7 +716,7 @@ def per_class_accuracy_plot(frame: pd.DataFrame, path: str | Path, lang: str = "
     """Heatmap of per-class accuracy: variants (rows, given order) × classes (columns)."""
     needed = {"variant", "class_name", "accuracy"}
     if frame is None or len(frame) == 0 or not needed <= set(frame.columns):
-        return _empty_figure(path, _t("no per-class results", lang), _t("Per-class accuracy", lang))
+        return _empty_figure(path, _t("figure.no_per_class_results", lang), _t("figure.per_class_accuracy", lang))
     data = frame.copy()
     data["variant"] = data["variant"].astype(str)
     data["class_name"] = data["class_name"].astype(str)
@@ -746,17 +746,17 @@ def per_class_accuracy_plot(frame: pd.DataFrame, path: str | Path, lang: str = "
             linecolor="white",
             xticklabels=[_label(c, 16) for c in cols],
             yticklabels=[_label(r) for r in rows],
-            cbar_kws={"label": _t("accuracy (%)", lang) if fraction else _t("accuracy", lang)},
+            cbar_kws={"label": _t("figure.accuracy_percent", lang) if fraction else metrics.label("accuracy", lang)},
         )
         long = max((len(c) for c in cols), default=0) > 3 or len(cols) > 12
         ax.set_xticklabels(
             ax.get_xticklabels(), rotation=45 if long else 0, ha="right" if long else "center"
         )
         ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
-        ax.set_xlabel(_t("class", lang))
+        ax.set_xlabel(_t("figure.class", lang))
         ax.set_ylabel("")
         ax.grid(False)
-        ax.set_title(_t("Per-class accuracy (mean over seeds)", lang), loc="left")
+        ax.set_title(_t("figure.per_class_title", lang), loc="left")
         return _finish(fig, path)
 
 
@@ -845,17 +845,17 @@ def all_figures(
         no_value = [r.variant for r in counts.itertuples() if r.n == 0 and r.variant in with_ok]
         notes = []
         if single:
-            notes.append(_t("no interval for {names} (a single seed)", lang, names=", ".join(single)))
+            notes.append(_t("figure.no_interval", lang, names=", ".join(single)))
         if failed:
-            notes.append(_t("no successful runs: {names}", lang, names=", ".join(failed)))
+            notes.append(_t("figure.no_successful_runs_names", lang, names=", ".join(failed)))
         if no_value:
-            notes.append(_t("not measured: {names}", lang, names=", ".join(no_value)))
+            notes.append(_t("figure.not_measured_names", lang, names=", ".join(no_value)))
         text = "; ".join(notes)
         return (" " + text[:1].upper() + text[1:] + ".") if notes else ""
 
     for metric, fig_id, title in (
-        ("accuracy", "accuracy", "Accuracy by variant"),
-        ("top5_accuracy", "top5", "Top-5 accuracy by variant"),
+        ("accuracy", "accuracy", "figure.accuracy_by_variant"),
+        ("top5_accuracy", "top5", "figure.top_5_accuracy_by_variant"),
     ):
         values = _numeric(ok, metric).dropna()
         if values.empty or (metric == "top5_accuracy" and values.min() >= 0.999):
@@ -873,14 +873,7 @@ def all_figures(
         add(
             fig_id,
             _t(title, lang),
-            _t(
-                "{label} of each variant (rows). Large marker: mean over seeds; "
-                "whiskers: 95% t confidence interval of the mean (clipped to 0–100%); "
-                "small dots: single seeds; "
-                "dashed line and shaded band: the baseline's mean and its interval.",
-                lang,
-                label=_t(METRIC_LABELS[metric], lang),
-            )
+            _t("figure.by_variant_caption", lang, label=_metric_label(metric, lang))
             + seeds_note(metric),
             f"{fig_id}.png",
         )
@@ -912,19 +905,14 @@ def all_figures(
             )
             add(
                 "learning_curves",
-                _t("Learning curves", lang),
-                _t(
-                    "Accuracy (left) and loss (right) after each epoch. Solid: validation; dashed: "
-                    "training. Lines: mean over seeds; bands: range from the lowest to the highest "
-                    "seed. Successful runs only.",
-                    lang,
-                ),
+                _t("figure.learning_curves", lang),
+                _t("figure.learning_curves_caption", lang),
                 "learning_curves.png",
             )
 
     for x, fig_id, title, what in (
-        ("flops", "accuracy_vs_flops", "Accuracy vs FLOPs", "forward FLOPs per example"),
-        ("train_seconds", "accuracy_vs_time", "Accuracy vs training time", "training time per run"),
+        ("flops", "accuracy_vs_flops", "figure.accuracy_vs_flops", "figure.forward_flops_per_example"),
+        ("train_seconds", "accuracy_vs_time", "figure.accuracy_vs_training_time", "figure.train_time_per_run"),
     ):
         acc = _summary(ok, "accuracy", order)
         cost = _summary(ok, x, order)
@@ -939,15 +927,8 @@ def all_figures(
         add(
             fig_id,
             _t(title, lang),
-            _t(
-                "Mean accuracy over seeds (whiskers: 95% t confidence interval, within 0–100%) "
-                "against the mean {what}. Filled, ringed points joined by the step line are "
-                "Pareto-optimal: no other variant is both cheaper and more accurate; hollow points "
-                "are dominated.",
-                lang,
-                what=_t(what, lang),
-            )
-            + (_t(" Not shown (no data): {names}.", lang, names=", ".join(missing)) if missing else ""),
+            _t("figure.accuracy_vs_cost_caption", lang, what=_t(what, lang))
+            + (_t("figure.not_shown_no_data_names", lang, names=", ".join(missing)) if missing else ""),
             f"{fig_id}.png",
         )
 
@@ -959,12 +940,8 @@ def all_figures(
         per_class_accuracy_plot(per_class, fig_dir / "per_class_accuracy.png", lang=lang)
         add(
             "per_class_accuracy",
-            _t("Per-class accuracy", lang),
-            _t(
-                "Accuracy on each class (columns) for each variant (rows), mean over seeds, "
-                "in percent.",
-                lang,
-            ),
+            _t("figure.per_class_accuracy", lang),
+            _t("figure.per_class_caption", lang),
             "per_class_accuracy.png",
         )
 
@@ -974,9 +951,9 @@ def all_figures(
             continue
         variant = item.get("variant")
         title = item.get("title") or (
-            _t("Confusion matrix: {variant}", lang, variant=variant)
+            _t("figure.confusion_matrix_variant", lang, variant=variant)
             if variant
-            else _t("Confusion matrix", lang)
+            else _t("figure.confusion_matrix", lang)
         )
         file_name = f"confusion_{_slug(str(variant)) if variant else index}_{index}.png"
         confusion_matrix_plot(
@@ -989,13 +966,9 @@ def all_figures(
         add(
             f"confusion_{index}",
             title,
-            (_t("Confusion matrix for {variant}", lang, variant=variant) if variant else _t("Confusion matrix", lang))
+            (_t("figure.confusion_matrix_for_variant", lang, variant=variant) if variant else _t("figure.confusion_matrix", lang))
             + (f" ({item['caption']})" if item.get("caption") else "")
-            + _t(
-                ", row-normalised: each row (true class) shows the fraction of its examples "
-                "predicted as each class; the diagonal is per-class recall.",
-                lang,
-            ),
+            + _t("figure.confusion_caption_tail", lang),
             file_name,
         )
     return figures

@@ -27,14 +27,14 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import bench
-from bench import i18n
+from bench import words
 from bench.errors import BenchError
 from bench.files import make_folder, write_text_atomic
+from bench.layout import REPORT_HTML as REPORT_NAME
+from bench.layout import REPORTS_DIR
+from bench.layout import STORE_FILENAME as STORE_NAME
 
 __all__ = ["SiteEntry", "find_reports", "publish_site", "serve"]
-
-STORE_NAME = "results.sqlite"
-REPORT_NAME = "report.html"
 
 
 @dataclass
@@ -47,7 +47,9 @@ class SiteEntry:
     dataset: str = "—"
     date: str = "—"  # when its last run finished (or the report was written), YYYY-MM-DD HH:MM
     best_variant: Optional[str] = None
-    best_accuracy: Optional[float] = None
+    best_metric: Optional[str] = None  # the metric the best variant is best on (the task's first)
+    best_value: Optional[float] = None
+    best_text: str = "—"  # that value with its label, in the entry's language
     runs_ok: Optional[int] = None
     runs_planned: Optional[int] = None
     runs_failed: int = 0
@@ -76,10 +78,9 @@ def find_reports(reports_dir: str | Path) -> list[_Found]:
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         store = folder / STORE_NAME
         if store.is_file():
-            from bench.store import ResultStore
+            from bench import results
 
-            with ResultStore(store, create=False) as results:
-                names = results.suite_names()
+            names = results.suite_names(store)
             if names:
                 found.append(_Found(folder, store, names))
                 continue
@@ -89,7 +90,7 @@ def find_reports(reports_dir: str | Path) -> list[_Found]:
 
 
 def publish_site(
-    reports_dir: str | Path = "reports",
+    reports_dir: str | Path = REPORTS_DIR,
     out: str | Path = "site",
     *,
     base_url: Optional[str] = None,
@@ -105,7 +106,7 @@ def publish_site(
     every page (default: each suite's own, and English for the index).  ``diff`` is
     ``(OLD_STORE, NEW_STORE)`` for an extra page comparing two measurements of a suite.
     """
-    lang = i18n.check_lang(lang) if lang else None
+    lang = words.check_lang(lang) if lang else None
     base_url = _check_base_url(base_url)
     if Path(out).exists() and not Path(out).is_dir():
         raise BenchError(f"--out {out}: is a file, not a folder; give a folder for the site")
@@ -170,13 +171,9 @@ def publish_site(
 
 # -- pages ----------------------------------------------------------------------------------
 def _environment(templates: Optional[str | Path]) -> Any:
-    from bench.formatting import template_environment
+    from bench.tables import template_environment
 
-    try:
-        environment = template_environment(templates)
-    except FileNotFoundError as exc:
-        raise BenchError(f"--templates: {exc}") from None
-    return i18n.install(environment)
+    return template_environment(templates)
 
 
 def _render_suite(
@@ -189,14 +186,15 @@ def _render_suite(
     base_url: Optional[str],
 ) -> SiteEntry:
     """The suite's report re-rendered into the site, with a way back to the index."""
+    from bench import formatting, results
+    from bench import metrics as metric_table
     from bench.report import build_context
-    from bench.store import ResultStore
+    from bench.tables import render
 
     final_dir, page_dir = page_dir, _new_page_dir(page_dir)
     try:
-        with ResultStore(store_path, create=False) as store:
-            context = build_context(store, page_dir, suite, lang=lang)
-            runs = store.runs_frame(suite)
+        found = results.load(store_path, suite)
+        context = build_context(found, page_dir, lang, seeds=True)
     except BaseException:
         _discard_page_dir(page_dir)
         raise
@@ -204,59 +202,41 @@ def _render_suite(
         "index": "../index.html",
         "canonical": f"{base_url}{slug}/{REPORT_NAME}" if base_url else None,
     }
-    context["seed_runs"] = seed_rows(runs)
     try:
-        page = environment.get_template("report.html.j2").render(**context)
-    except Exception as exc:  # a user's template folder may lack or break the file
+        page = render(environment, "report.html.j2", context)
+    except BaseException:
         _discard_page_dir(page_dir)
-        raise BenchError(f"template report.html.j2: {exc}") from None
+        raise
     write_text_atomic(page_dir / REPORT_NAME, page)
     _swap_in(page_dir, final_dir)
 
-    finished = runs["finished_at"].dropna() if "finished_at" in runs else []
-    when = (
-        dt.datetime.fromtimestamp(float(max(finished))).strftime("%Y-%m-%d %H:%M")
-        if len(finished)
+    last = found.last_finished()
+    when = dt.datetime.fromtimestamp(last).strftime("%Y-%m-%d %H:%M") if last is not None else "—"
+    best = context["best"]
+    counts = context["counts"]
+    best_text = (
+        f"{formatting.value(best['value'], best['metric'], context['lang'])} "
+        f"({metric_table.label(best['metric'], context['lang'])})"
+        if best
         else "—"
     )
-    best = max(
-        (r for r in context["results"] if r["accuracy"] is not None),
-        key=lambda r: r["accuracy"],
-        default=None,
-    )
-    counts = context["counts"]
     return SiteEntry(
         slug=slug,
-        title=context["suite"]["title"],
-        suite=context["suite"]["name"],
+        title=found.title,
+        suite=found.name,
         dataset=str(context["dataset"]["name"]),
         date=when,
         best_variant=best["variant"] if best else None,
-        best_accuracy=best["accuracy"] if best else None,
+        best_metric=best["metric"] if best else None,
+        best_value=best["value"] if best else None,
+        best_text=best_text,
         runs_ok=counts["ok"],
         runs_planned=counts["planned"],
-        runs_failed=counts["failed"] + counts["diverged"] + counts["budget"],
+        runs_failed=sum(counts[s] for s in results.UNSUCCESSFUL),
         lang=context["lang"],
         source="store",
         origin=str(store_path),
     )
-
-
-def seed_rows(runs: Any) -> dict[str, list[dict[str, Any]]]:
-    """Each variant's runs, seed by seed, for the report's "show individual seeds" rows."""
-    from bench.report import _num
-
-    columns = {
-        "accuracy": "accuracy", "top5": "top5_accuracy", "loss": "loss", "flops": "flops",
-        "params": "params", "train_seconds": "train_seconds",
-        "images_per_second": "images_per_second", "latency_ms": "latency_ms",
-    }  # fmt: skip
-    rows: dict[str, list[dict[str, Any]]] = {}
-    for run in runs.sort_values(["seed"], kind="stable").to_dict("records"):
-        row = {"seed": int(run["seed"]), "status": run["status"]}
-        row.update({name: _num(run.get(column)) for name, column in columns.items()})
-        rows.setdefault(run["variant"], []).append(row)
-    return rows
 
 
 _BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
@@ -280,10 +260,10 @@ def _copy_report(folder: Path, page_dir: Path, slug: str, lang: Optional[str]) -
     page = (page_dir / REPORT_NAME).read_text(encoding="utf-8", errors="replace")
     meta = {k: html_lib.unescape(v) for k, v in _META.findall(page)}
     page_lang = meta.get("lang") or _html_lang(page) or "en"
-    nav_lang = lang or (page_lang if page_lang in i18n.LANGUAGES else "en")
+    nav_lang = lang or (page_lang if page_lang in words.LANGUAGES else words.DEFAULT_LANG)
     nav = (
         '<nav class="site" style="font:0.9rem system-ui,sans-serif;margin:8px 16px">'
-        f'<a href="../index.html">← {html_lib.escape(i18n.t("All reports", nav_lang))}</a></nav>'
+        f'<a href="../index.html">← {html_lib.escape(words.t("site.all_reports", nav_lang))}</a></nav>'
     )
     if 'class="site"' not in page:
         match = _BODY_TAG.search(page)
@@ -294,7 +274,8 @@ def _copy_report(folder: Path, page_dir: Path, slug: str, lang: Optional[str]) -
     runs = meta.get("runs", "")
     ok, _, planned = runs.partition("/")
     modified = dt.datetime.fromtimestamp((folder / REPORT_NAME).stat().st_mtime)
-    best_accuracy = meta.get("best-accuracy")
+    best_metric = meta.get("best-metric") or ("accuracy" if meta.get("best-accuracy") else None)
+    best_value = _float_or_none(meta.get("best-value") or meta.get("best-accuracy"))
     return SiteEntry(
         slug=slug,
         title=title,
@@ -302,7 +283,9 @@ def _copy_report(folder: Path, page_dir: Path, slug: str, lang: Optional[str]) -
         dataset=meta.get("dataset") or "—",
         date=meta.get("generated") or modified.strftime("%Y-%m-%d %H:%M"),
         best_variant=meta.get("best") or None,
-        best_accuracy=_float_or_none(best_accuracy),
+        best_metric=best_metric,
+        best_value=best_value,
+        best_text=_best_text(best_metric, best_value, page_lang),
         runs_ok=int(ok) if ok.isdigit() else None,
         runs_planned=int(planned) if planned.isdigit() else None,
         lang=page_lang,
@@ -326,11 +309,11 @@ def _render_diff(
     if len(paths) != 2:
         raise BenchError("--diff: give two stores, OLD.sqlite NEW.sqlite")
     result = bench_diff.diff_stores(paths[0], paths[1])
-    page = bench_diff.render_html(result, templates=templates)
-    nav_lang = lang or "en"
+    nav_lang = words.check_lang(lang or result.suite_lang)
+    page = bench_diff.render_html(result, templates=templates, lang=nav_lang)
     nav = (
         '<nav class="site" style="font:0.9rem system-ui,sans-serif;margin:8px 16px">'
-        f'<a href="index.html">← {html_lib.escape(i18n.t("All reports", nav_lang))}</a></nav>'
+        f'<a href="index.html">← {html_lib.escape(words.t("site.all_reports", nav_lang))}</a></nav>'
     )
     match = _BODY_TAG.search(page)
     page = page[: match.end()] + nav + page[match.end() :] if match else nav + page
@@ -452,6 +435,17 @@ def _tag_text(page: str, tag: str) -> Optional[str]:
 def _html_lang(page: str) -> Optional[str]:
     match = re.search(r'<html\b[^>]*\blang="([^"]+)"', page, re.IGNORECASE)
     return match.group(1) if match else None
+
+
+def _best_text(metric: Optional[str], value: Optional[float], lang: str) -> str:
+    """"97.3% (accuracy)": a copied report's best value with its metric's label."""
+    if metric is None or value is None:
+        return "—"
+    from bench import formatting
+    from bench import metrics as metric_table
+
+    lang = lang if lang in words.LANGUAGES else words.DEFAULT_LANG
+    return f"{formatting.value(value, metric, lang)} ({metric_table.label(metric, lang)})"
 
 
 def _float_or_none(text: Optional[str]) -> Optional[float]:

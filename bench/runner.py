@@ -40,8 +40,10 @@ from rich.progress import (
 from bench.errors import AllRunsFailedError, BenchError, StoreWriteError
 from bench.executors import Executor, make_executor
 from bench.executors.sizing import JobsArg, longest_first
-from bench.status import failure_cause
-from bench.store import Claimant, ResultStore, RunResult, default_store_path
+from bench import formatting, layout, metrics
+from bench.manifest import suite_manifest
+from bench.status import Status, failure_cause
+from bench.store import Claimant, ResultStore, RunResult
 from bench.suite import RunSpec, Suite, run_key
 
 HEARTBEAT_SECONDS = 20.0
@@ -65,7 +67,7 @@ class RunSummary:
     @property
     def all_failed(self) -> bool:
         """Runs were trained, and every one of them failed."""
-        return self.trained > 0 and self.statuses.get("failed", 0) == self.trained
+        return self.trained > 0 and self.statuses.get(Status.FAILED.value, 0) == self.trained
 
     def failure_line(self) -> str:
         """Every trained run failed: how many, and the causes, most common first."""
@@ -121,6 +123,7 @@ def plan_runs(
         str(suite.path),
         suite.definition(),
         [(s.variant, s.seed, s.key) for s in full_plan],
+        manifest=suite_manifest(suite.path, suite.variant(suite.baseline).config.dataset.model_dump(mode="json")),
     )
     pending: list[RunSpec] = []
     queued: set[str] = set()
@@ -171,7 +174,7 @@ def run_suite(
             several calls; the earlier of the two applies.
     """
     console = console or Console(stderr=True)
-    path = Path(store_path) if store_path else default_store_path(suite.name)
+    path = Path(store_path) if store_path else layout.default_store_path(suite.name)
     from bench.datachecks import check_data
 
     check_data((s.config for s in suite.specs(seeds, only)), suite.path)  # before any worker starts
@@ -308,7 +311,7 @@ class _Recorder:
             ) from None
         self._summary.trained += 1
         self._summary.statuses[result.status] = self._summary.statuses.get(result.status, 0) + 1
-        if result.status == "failed":
+        if result.status == Status.FAILED:
             self._summary.causes[failure_cause(result.error)] += 1
         self._shown.finish(slot, spec, result)
 
@@ -421,8 +424,12 @@ def _budget_note(skipped: Sequence[RunSpec]) -> str:
 
 def _result_line(label: str, result: RunResult) -> str:
     seconds = result.finished_at - result.started_at
-    if result.status == "failed":
+    if result.status == Status.FAILED:
         return f"{label}: FAILED after {seconds:.1f} s: {failure_cause(result.error)}"
-    accuracy = result.metrics.get("accuracy")
-    shown = f"accuracy {accuracy:.4f}" if accuracy is not None else ""
+    headline = metrics.report_metrics(result.metrics)[:1]  # the task's first metric (accuracy, mAP)
+    shown = (
+        f"{metrics.label(headline[0])} {formatting.value(result.metrics[headline[0]], headline[0])}"
+        if headline
+        else ""
+    )
     return f"{label}: {result.status} {shown} ({seconds:.1f} s)"

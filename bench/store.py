@@ -1,6 +1,6 @@
 """The results store: the one place that reads and writes results (SQLite).
 
-One file per suite by default (``reports/<suite>/results.sqlite``), WAL mode,
+One file per suite by default (:func:`bench.layout.default_store_path`), WAL mode,
 one transaction per finished run, so a kill at any moment loses at most the
 run in flight and never corrupts what is there.  The file carries a schema
 version; a newer file than this code understands is refused with a message
@@ -15,6 +15,8 @@ Tables:
   history(run_key, epoch, name, value)  per-epoch learning curves
   predictions(run_key, name, array) test-set labels and predictions (npy bytes)
   claims(key, owner, token, ...)    runs being trained right now, by whom (schema 2)
+  run_manifests(run_key, manifest)  each run's reproducibility manifest as JSON (schema 3)
+  suite_manifests(suite, manifest)  the manifest of the suite's last ``bench run`` (schema 3)
 
 Runs are keyed by a hash of their resolved configuration and seed, not by
 variant name: two variants with the same configuration share runs, and
@@ -46,14 +48,19 @@ from typing import Any, Iterable, Optional
 import numpy as np
 import pandas as pd
 
+from bench import layout
 from bench.errors import BenchError, StoreDamageWarning, StoreWriteError
-from bench.layout import STORE_FILENAME
+from bench.status import Status
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 CLAIM_TIMEOUT_S = 300.0  # a claim not refreshed for this long is stale (heartbeats: every 20 s)
-FINAL_STATUSES = ("ok", "diverged", "budget")  # failed runs are retried on the next run
-STATUSES = ("ok", "failed", "diverged", "budget")
-DAMAGED = "damaged"  # read side only: a run whose stored row cannot be read as it should
+#: Outcomes never trained again; failed runs are retried on the next ``bench run``.
+FINAL_STATUSES: tuple[str, ...] = tuple(s.value for s in Status if s is not Status.FAILED)
+STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
+#: The status :meth:`ResultStore.runs_frame` gives a planned run not trained yet.
+MISSING = "missing"
+#: Read side only: a run whose stored row cannot be read as it should.
+DAMAGED = "damaged"
 _READ_TABLES = ("meta", "suites", "plan", "runs", "metrics", "history", "predictions")
 SNAPSHOT_LIMIT = 1 << 30  # stores up to 1 GiB are read from one consistent copy in memory
 _JSON_COLUMNS = ("config", "versions", "hardware", "dataset")
@@ -93,6 +100,15 @@ CREATE TABLE IF NOT EXISTS claims (
 )
 """
 _SCHEMA += _CLAIMS + ";"
+_MANIFESTS = """
+CREATE TABLE IF NOT EXISTS run_manifests (
+    run_key TEXT PRIMARY KEY REFERENCES runs(key) ON DELETE CASCADE, manifest TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS suite_manifests (
+    suite TEXT PRIMARY KEY, manifest TEXT NOT NULL, recorded_at REAL
+)
+"""
+_SCHEMA += _MANIFESTS + ";"
 
 
 @dataclass
@@ -104,7 +120,7 @@ class RunResult:
     variant: str
     seed: int
     config: dict[str, Any]
-    status: str = "ok"
+    status: Status = Status.OK
     error: Optional[str] = None
     metrics: dict[str, float] = field(default_factory=dict)
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -115,6 +131,7 @@ class RunResult:
     versions: dict[str, str] = field(default_factory=dict)
     hardware: dict[str, Any] = field(default_factory=dict)
     dataset: dict[str, Any] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)  # see bench.manifest
 
 
 def _to_blob(array: np.ndarray) -> bytes:
@@ -132,7 +149,13 @@ def migrate_v1_to_v2(db: sqlite3.Connection) -> None:
     db.execute(_CLAIMS)
 
 
-MIGRATIONS: dict[int, Any] = {1: migrate_v1_to_v2}  # from-version → function(connection)
+def migrate_v2_to_v3(db: sqlite3.Connection) -> None:
+    """Schema 3 adds the reproducibility manifests of runs and suites (empty for old runs)."""
+    for statement in filter(str.strip, _MANIFESTS.split(";")):
+        db.execute(statement)
+
+
+MIGRATIONS: dict[int, Any] = {1: migrate_v1_to_v2, 2: migrate_v2_to_v3}  # from-version → function(connection)
 
 
 @dataclass(frozen=True)
@@ -302,9 +325,15 @@ class ResultStore:
         source: str,
         definition: dict[str, Any],
         plan: Iterable[tuple[str, int, str]],
+        manifest: Optional[dict[str, Any]] = None,
     ) -> None:
-        """Record the suite and which key each (variant, seed) runs under."""
+        """Record the suite, which key each (variant, seed) runs under, and its manifest."""
         with self._transaction():
+            if manifest is not None:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO suite_manifests VALUES (?, ?, ?)",
+                    (name, json.dumps(manifest, sort_keys=True, default=str), time.time()),
+                )
             self._db.execute(
                 "INSERT OR REPLACE INTO suites VALUES (?, ?, ?, ?, ?)",
                 (name, title, source, json.dumps(definition), time.time()),
@@ -318,7 +347,7 @@ class ResultStore:
     def record(self, result: RunResult) -> None:
         """Save one finished run in one transaction (replacing an earlier try), dropping its claim."""
         if result.status not in STATUSES:
-            raise ValueError(f"unknown run status {result.status!r}")
+            raise ValueError(f"unknown run status {result.status!r}; allowed: {', '.join(STATUSES)}")
         with self._transaction():
             self._db.execute("DELETE FROM claims WHERE key=?", (result.key,))  # trained: unclaim
             self._db.execute("DELETE FROM runs WHERE key=?", (result.key,))
@@ -330,7 +359,7 @@ class ResultStore:
                     result.variant,
                     result.seed,
                     json.dumps(result.config, sort_keys=True),
-                    result.status,
+                    str(result.status),
                     result.error,
                     result.started_at,
                     result.finished_at,
@@ -356,6 +385,11 @@ class ResultStore:
                 "INSERT INTO predictions VALUES (?,?,?)",
                 [(result.key, k, _to_blob(v)) for k, v in result.predictions.items()],
             )
+            if result.manifest:
+                self._db.execute(
+                    "INSERT INTO run_manifests VALUES (?,?)",
+                    (result.key, json.dumps(result.manifest, sort_keys=True, default=str)),
+                )
 
     # -- claims ---------------------------------------------------------------
     def claim(
@@ -464,7 +498,7 @@ class ResultStore:
         if planned_only:
             query = (
                 "SELECT p.suite, p.variant, p.seed, p.key, p.position, "
-                "COALESCE(r.status, 'missing') AS status, r.error, r.started_at, "
+                f"COALESCE(r.status, '{MISSING}') AS status, r.error, r.started_at, "
                 "r.finished_at, r.host, r.config, r.versions, r.hardware, r.dataset "
                 "FROM plan p LEFT JOIN runs r ON r.key = p.key"
                 + (" WHERE p.suite = ?" if suite else "")
@@ -621,6 +655,29 @@ class ResultStore:
                 f"{self.path}: damaged table predictions, run {key}: arrays of different lengths"
             )
         return arrays
+
+    def run_manifests(self, keys: Optional[Iterable[str]] = None) -> dict[str, dict[str, Any]]:
+        """Run key → its reproducibility manifest (runs recorded before schema 3 have none)."""
+        if not self._has_table("run_manifests"):
+            return {}
+        rows = self._db.execute("SELECT run_key, manifest FROM run_manifests").fetchall()
+        wanted = None if keys is None else set(keys)
+        return {k: json.loads(m) for k, m in rows if wanted is None or k in wanted}
+
+    def suite_manifest(self, name: str) -> Optional[dict[str, Any]]:
+        """The manifest of the suite's last ``bench run``, or None."""
+        if not self._has_table("suite_manifests"):
+            return None
+        row = self._db.execute(
+            "SELECT manifest FROM suite_manifests WHERE suite=?", (name,)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def _has_table(self, name: str) -> bool:
+        # A store opened without migrating (read-only) may predate the table.
+        return self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
+        ).fetchone() is not None
 
     def integrity_ok(self) -> bool:
         return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -782,7 +839,7 @@ def _why_not_writable(folder: Path) -> str:
 def _check_store_path(path: Path, *, create: bool, write: bool) -> None:
     """Say exactly why a store cannot be opened: a folder, missing, read-only, permissions."""
     if path.is_dir():
-        inside = path / STORE_FILENAME
+        inside = path / layout.STORE_FILENAME
         hint = f"; the store inside it is {inside}" if inside.is_file() else ""
         raise BenchError(f"{path}: is a folder, not a results store file{hint}")
     if not path.exists():
@@ -791,7 +848,7 @@ def _check_store_path(path: Path, *, create: bool, write: bool) -> None:
         if not create:
             raise BenchError(
                 f"{path}: no results store here (no such file); run `bench run SUITE` first "
-                "or pass the path of an existing results.sqlite"
+                f"or pass the path of an existing {layout.STORE_FILENAME}"
             )
         blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
         if blocker is not None:
@@ -841,9 +898,10 @@ def store_error(path: Path, exc: sqlite3.DatabaseError) -> BenchError:
     return BenchError(f"{path}: cannot use the results store ({text})")
 
 
-def default_store_path(suite_name: str, reports_dir: str | Path = "reports") -> Path:
-    """``reports/<suite>/results.sqlite``: where a suite's results live by default."""
-    return Path(reports_dir) / suite_name / "results.sqlite"
+def default_store_path(suite_name: str, reports_dir: str | Path = layout.REPORTS_DIR) -> Path:
+    """Where a suite's results live by default; kept for callers of its old home
+    (:func:`bench.layout.default_store_path` is the one definition)."""
+    return layout.default_store_path(suite_name, reports_dir)
 
 
 def load_results(path: str | Path, suite: Optional[str] = None) -> pd.DataFrame:

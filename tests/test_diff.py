@@ -14,11 +14,15 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bench import analysis
+from bench import analysis, metrics
 from bench.cli import main
 from bench.diff import diff_stores, diff_variants, render
 from bench.store import ResultStore
 from tests.conftest import TINY_SUITE, build_synthetic_store
+
+#: The metrics build_synthetic_store records for every run.
+RECORDED = ("accuracy", "top5_accuracy", "loss", "flops", "macs", "params", "train_seconds",
+            "images_per_second", "latency_ms")  # fmt: skip
 
 THREE_SEEDS = TINY_SUITE.replace("seeds: 2", "seeds: 3")
 THREE_VARIANTS = THREE_SEEDS + """\
@@ -118,7 +122,8 @@ def test_store_diff_holm_across_variants_and_exact_verdicts(tmp_path):
     verdicts = {r["variant"]: r["verdict"] for r in accuracy}
     assert verdicts["wide"] == analysis.WORSE
     assert verdicts["base"] == analysis.NO_DIFFERENCE
-    assert {r["metric"] for r in result.rows} == {"accuracy", "train_seconds", "images_per_second"}
+    # every compared metric of the table the stores recorded (macs is not compared)
+    assert {r["metric"] for r in result.rows} == set(metrics.compared_metrics(RECORDED))
     assert result.warnings == []  # same configs, same test labels
     assert [r["variant"] for r in result.regressions()] == ["wide"]
 
@@ -152,9 +157,10 @@ def test_warns_when_configs_or_test_sets_differ(tmp_path, capsys):
             db.execute("UPDATE runs SET dataset=? WHERE key=?", (json.dumps(record), key))
     result = diff_stores(old, new)
     assert len(result.warnings) == 2
-    assert "variant 'tanh' was configured differently" in result.warnings[0]
-    assert "model.activation: tanh → elu" in result.warnings[0]
-    assert result.warnings[1].startswith("the test sets differ between the stores")
+    warnings = result.warning_texts()
+    assert "variant 'tanh' was configured differently" in warnings[0]
+    assert "model.activation: tanh → elu" in warnings[0]
+    assert warnings[1].startswith("the test sets differ between the stores")
     assert main(["diff", str(old), str(new)]) == 0
     err = capsys.readouterr().err.splitlines()
     assert sum(line.startswith("bench: warning: ") for line in err) == 2

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from bench.layout import default_store_path
+
     parser = subparsers.add_parser(
         "run",
         help="train a suite's variants over seeds and write its report",
@@ -25,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="train only this variant (repeatable; 'base' is the baseline)")
     parser.add_argument("--seeds", type=int, metavar="N", help="seeds per variant (overrides train.seeds)")
     parser.add_argument("--fresh", action="store_true", help="retrain runs already in the store")
-    parser.add_argument("--store", metavar="PATH", help="results file (default reports/<suite>/results.sqlite)")
+    parser.add_argument("--store", metavar="PATH", help=f"results file (default {default_store_path('<suite>')})")
     parser.add_argument("--profile", metavar="NAME", help="apply one of the suite's profiles (e.g. quick)")
     parser.add_argument("--no-report", action="store_true", help="do not render the report afterwards")
     parser.add_argument("--templates", metavar="DIR", help="report templates overriding the defaults")
