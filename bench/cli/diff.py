@@ -77,9 +77,12 @@ def execute(args: argparse.Namespace) -> int:
     for warning in result.warning_texts(lang):
         print(f"bench: warning: {warning}", file=sys.stderr)
     if args.out:
-        from bench.files import write_text_atomic
-
-        out = write_text_atomic(Path(args.out), text)
+        out = Path(args.out)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise BenchError(f"--out: cannot write {out} ({exc.strerror or exc})") from None
         print(f"diff: {out}")
     else:
         sys.stdout.write(text)
