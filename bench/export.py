@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterable, Optional
 
 from bench.errors import BenchError
+from bench.files import atomic_path, write_text_atomic
 from bench.manifest import manifest_columns
 from bench.status import Status
 
@@ -160,8 +161,8 @@ def export_runs(
                 "pip install 'bench[parquet]' (or pip install pyarrow)"
             ) from None
         path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        table.to_parquet(path, index=False)
+        with atomic_path(path) as temporary:
+            table.to_parquet(temporary, index=False)
         return path
     if fmt == "csv":
         text = table.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
@@ -171,10 +172,7 @@ def export_runs(
     if out is None:
         (stream or sys.stdout).write(text)
         return None
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_text_atomic(Path(out), text)
 
 
 # -- MLflow ---------------------------------------------------------------------------------

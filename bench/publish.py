@@ -21,6 +21,7 @@ import http.server
 import json
 import re
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -28,6 +29,7 @@ from typing import Any, Optional, Sequence
 import bench
 from bench import words
 from bench.errors import BenchError
+from bench.files import make_folder, write_text_atomic
 from bench.layout import REPORT_HTML as REPORT_NAME
 from bench.layout import REPORTS_DIR
 from bench.layout import STORE_FILENAME as STORE_NAME
@@ -106,7 +108,10 @@ def publish_site(
     """
     lang = words.check_lang(lang) if lang else None
     base_url = _check_base_url(base_url)
-    out = Path(out)
+    if Path(out).exists() and not Path(out).is_dir():
+        raise BenchError(f"--out {out}: is a file, not a folder; give a folder for the site")
+    shown_index = Path(out) / "index.html"
+    out = Path(out).resolve()  # every check and every delete below is on the real path
     reports_root = Path(reports_dir)
     found = find_reports(reports_root)
     if not found and not diff:
@@ -121,7 +126,7 @@ def publish_site(
             f"--out {out}: the folder exists and is not a bench site (no index.html); "
             "choose an empty or new folder"
         )
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     environment = _environment(templates)
 
     entries: list[SiteEntry] = []
@@ -152,15 +157,16 @@ def publish_site(
         canonical=(base_url + "index.html") if base_url else None,
     )
     index = out / "index.html"
-    index.write_text(page, encoding="utf-8")
+    write_text_atomic(index, page)
     _remove_stale_pages(out, {e.slug for e in entries})
-    if not diff_page and (out / "diff.html").is_file():
-        (out / "diff.html").unlink()
-    (out / "site.json").write_text(
+    stale_diff = out / "diff.html"
+    if not diff_page and (stale_diff.is_symlink() or stale_diff.is_file()):
+        stale_diff.unlink()  # a link itself, never what it points to
+    write_text_atomic(
+        out / "site.json",
         json.dumps([asdict(e) | {"href": e.href} for e in entries], indent=2, ensure_ascii=False),
-        encoding="utf-8",
     )
-    return index
+    return shown_index
 
 
 # -- pages ----------------------------------------------------------------------------------
@@ -185,16 +191,24 @@ def _render_suite(
     from bench.report import build_context
     from bench.tables import render
 
-    if page_dir.exists():
-        shutil.rmtree(page_dir)
-    page_dir.mkdir(parents=True)
-    found = results.load(store_path, suite)
-    context = build_context(found, page_dir, lang, seeds=True)
+    final_dir, page_dir = page_dir, _new_page_dir(page_dir)
+    try:
+        found = results.load(store_path, suite)
+        context = build_context(found, page_dir, lang, seeds=True)
+    except BaseException:
+        _discard_page_dir(page_dir)
+        raise
     context["site"] = {
         "index": "../index.html",
         "canonical": f"{base_url}{slug}/{REPORT_NAME}" if base_url else None,
     }
-    (page_dir / REPORT_NAME).write_text(render(environment, "report.html.j2", context), encoding="utf-8")
+    try:
+        page = render(environment, "report.html.j2", context)
+    except BaseException:
+        _discard_page_dir(page_dir)
+        raise
+    write_text_atomic(page_dir / REPORT_NAME, page)
+    _swap_in(page_dir, final_dir)
 
     last = found.last_finished()
     when = dt.datetime.fromtimestamp(last).strftime("%Y-%m-%d %H:%M") if last is not None else "—"
@@ -230,12 +244,19 @@ _META = re.compile(r'<meta\s+name="bench:([a-z-]+)"\s+content="([^"]*)"', re.IGN
 
 
 def _copy_report(folder: Path, page_dir: Path, slug: str, lang: Optional[str]) -> SiteEntry:
-    """A report without its store: copied with its figures, a link to the index added."""
-    if page_dir.exists():
-        shutil.rmtree(page_dir)
-    shutil.copytree(
-        folder, page_dir, ignore=shutil.ignore_patterns("*.sqlite", "*.sqlite-*", "*.md", ".*")
-    )
+    """A report without its store: copied with its figures, a link to the index added.
+
+    Symbolic links in the report folder are not copied: the site holds only the
+    report's own files, never what a link points to elsewhere.
+    """
+    final_dir = page_dir
+    page_dir = _new_page_dir(final_dir)
+    page_dir.rmdir()  # copytree makes it
+    try:
+        shutil.copytree(folder, page_dir, ignore=_not_copied)
+    except BaseException:
+        _discard_page_dir(page_dir)
+        raise
     page = (page_dir / REPORT_NAME).read_text(encoding="utf-8", errors="replace")
     meta = {k: html_lib.unescape(v) for k, v in _META.findall(page)}
     page_lang = meta.get("lang") or _html_lang(page) or "en"
@@ -247,7 +268,8 @@ def _copy_report(folder: Path, page_dir: Path, slug: str, lang: Optional[str]) -
     if 'class="site"' not in page:
         match = _BODY_TAG.search(page)
         page = page[: match.end()] + nav + page[match.end() :] if match else nav + page
-    (page_dir / REPORT_NAME).write_text(page, encoding="utf-8")
+    write_text_atomic(page_dir / REPORT_NAME, page)
+    _swap_in(page_dir, final_dir)
     title = meta.get("title") or _tag_text(page, "h1") or _tag_text(page, "title") or folder.name
     runs = meta.get("runs", "")
     ok, _, planned = runs.partition("/")
@@ -301,21 +323,79 @@ def _render_diff(
             f'<link rel="canonical" href="{html_lib.escape(base_url)}diff.html">\n</head>',
             1,
         )
-    (out / "diff.html").write_text(page, encoding="utf-8")
+    write_text_atomic(out / "diff.html", page)
     return {"href": "diff.html", "old": str(paths[0]), "new": str(paths[1])}
 
 
 def _remove_stale_pages(out: Path, current: set[str]) -> None:
-    """Pages an earlier ``bench publish`` made for suites that are gone (listed in site.json)."""
+    """Pages an earlier ``bench publish`` made for suites that are gone (listed in site.json).
+
+    site.json is only a hint: a slug is removed only when it names a real folder
+    directly inside ``out`` (no ``..``, no separator, no symbolic link) holding a
+    report.html, that is, a page this command made.
+    """
     try:
         previous = json.loads((out / "site.json").read_text(encoding="utf-8"))
         slugs = {str(entry["slug"]) for entry in previous}
     except (OSError, ValueError, TypeError, KeyError):
         return
     for slug in slugs - current:
-        folder = out / slug
-        if folder.parent == out and (folder / REPORT_NAME).is_file():
+        folder = _own_page(out, slug)
+        if folder is not None:
             shutil.rmtree(folder)
+
+
+_SLUG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _own_page(out: Path, slug: str) -> Optional[Path]:
+    """``out/slug`` if it is a page folder bench publish made there, else None."""
+    if not _SLUG.fullmatch(slug) or slug in (".", ".."):
+        return None
+    folder = out / slug
+    if folder.is_symlink() or not folder.is_dir() or folder.resolve().parent != out.resolve():
+        return None
+    if (folder / REPORT_NAME).is_symlink() or not (folder / REPORT_NAME).is_file():
+        return None
+    return folder
+
+
+def _new_page_dir(final_dir: Path) -> Path:
+    """A fresh hidden folder beside ``final_dir`` to build the page in (swapped in when done)."""
+    return Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".new", dir=final_dir.parent))
+
+
+def _swap_in(built: Path, final_dir: Path) -> None:
+    """Replace the page folder with the one just built; refuse to touch what publish did not make."""
+    if final_dir.is_symlink() or (final_dir.exists() and not final_dir.is_dir()):
+        _discard_page_dir(built)
+        raise BenchError(
+            f"--out: {final_dir} is a symbolic link or a file where bench publish puts a page; "
+            "it removes only the pages it made — move it away and publish again"
+        )
+    old = None
+    if final_dir.exists():
+        if _own_page(final_dir.parent, final_dir.name) is None and any(final_dir.iterdir()):
+            _discard_page_dir(built)
+            raise BenchError(
+                f"--out: {final_dir} is a folder bench publish did not make (no report.html); "
+                "move it away and publish again"
+            )
+        old = final_dir.with_name(built.name[:-4] + ".old")
+        final_dir.rename(old)
+    built.rename(final_dir)
+    if old is not None:
+        shutil.rmtree(old)
+
+
+def _discard_page_dir(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _not_copied(folder: str, names: list[str]) -> set[str]:
+    """Stores, Markdown, hidden files and every symbolic link stay out of the site."""
+    skipped = set(shutil.ignore_patterns("*.sqlite", "*.sqlite-*", "*.md", ".*")(folder, names))
+    return skipped | {name for name in names if (Path(folder) / name).is_symlink()}
 
 
 def _entry_view(entry: SiteEntry) -> dict[str, Any]:

@@ -25,6 +25,7 @@ import yaml
 import bench
 from bench import analysis, formatting, results, words
 from bench import metrics as metric_table
+from bench.files import make_folder, write_text_atomic
 from bench.configdiff import describe_changes
 from bench.layout import FIGURES_DIR, REPORT_HTML, REPORT_MD
 from bench.manifest import manifest_summary
@@ -47,13 +48,14 @@ def render_report(
     ``lang`` (``en``/``ru``) overrides the suite's ``lang:`` for every generated word.
     """
     store_path = Path(store_path)
-    out = Path(out_dir) if out_dir else store_path.parent
     environment = template_environment(templates)
-    context = build_context(results.load(store_path, suite_name), out, lang=lang)
+    found = results.load(store_path, suite_name)
+    out = make_folder(Path(out_dir) if out_dir else store_path.parent)
+    context = build_context(found, out, lang=lang)
     written = []
     for template_name, file_name in (("report.md.j2", REPORT_MD), ("report.html.j2", REPORT_HTML)):
         target = out / file_name
-        target.write_text(render(environment, template_name, context), encoding="utf-8")
+        write_text_atomic(target, render(environment, template_name, context))
         written.append(target)
     return written
 
@@ -528,8 +530,7 @@ def _figures(runs, history, out_dir, baseline, confusion, per_class, lang="en") 
         listed = figures.all_figures(
             runs, history, out_dir, baseline=baseline, confusion=confusion, per_class=per_class, lang=lang
         )
-        index_path.parent.mkdir(parents=True, exist_ok=True)
-        index_path.write_text(json.dumps({"digest": digest, "figures": listed}), encoding="utf-8")
+        write_text_atomic(index_path, json.dumps({"digest": digest, "figures": listed}))
     for figure in listed:
         data = (Path(out_dir) / figure["file"]).read_bytes()
         figure["data_uri"] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")

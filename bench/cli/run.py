@@ -84,6 +84,7 @@ def execute(args: argparse.Namespace) -> int:
         summary = run_suite(suite, args.store, only=args.only, seeds=args.seeds, fresh=args.fresh,
                             executor=pool, **budget)
         print(summary.line())
+        summary.raise_if_all_failed()
         if until_conclusive and not summary.not_started:
             from bench.adaptive import run_until_conclusive
 
@@ -105,8 +106,8 @@ def _executor(args: argparse.Namespace) -> "Executor":
     from bench.errors import BenchError
     from bench.executors import make_executor
 
-    if args.max_minutes is not None and args.max_minutes <= 0:
-        raise BenchError(f"--max-minutes: {args.max_minutes:g} is not allowed — must be positive")
+    if args.max_minutes is not None and not 0 < args.max_minutes < float("inf"):
+        raise BenchError(f"--max-minutes: {args.max_minutes:g} is not allowed — must be a positive, finite number")
     jobs = args.jobs if args.jobs == "auto" else _whole_number(args.jobs)
     return make_executor(args.executor, jobs, args.address)
 

@@ -3,7 +3,9 @@
 The function is called as ``function(input_shape, num_classes, **params)`` and
 must return a ``keras.Model``.  ``task`` names the task the model is trained for
 (:mod:`bench.tasks`; default ``classification``): a builder returning outputs
-``coarse`` and ``fine`` says ``task: hierarchical``.
+``coarse`` and ``fine`` says ``task: hierarchical``.  A suite naming one runs that
+code when it trains (suites are code: run only suites you trust); validating a
+suite only looks the module up and reads its source, it never imports it.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ class Config(BaseModel):
     @field_validator("builder")
     @classmethod
     def _importable(cls, spec: str) -> str:
-        resolve_builder(spec)
+        from bench.datachecks import check_builder
+
+        check_builder(spec)  # found and defined, without running the module
         return spec
 
 
