@@ -96,10 +96,21 @@ class DiffResult:
     notes: list[Message] = field(default_factory=list)
     gate_metrics: tuple[str, ...] = ()
     suite_lang: Optional[str] = None  # the suite's own ``lang:``, the default language of the words
+    #: two stores: the non-inferiority gate, one row per variant and gate metric
+    #: (:func:`bench.analysis.regression_gate`); empty for two variants
+    gate: list[dict[str, Any]] = field(default_factory=list)
+    margin: float = 0.0
 
     def regressions(self, metrics: Optional[Sequence[str]] = None) -> list[dict[str, Any]]:
-        """Rows whose verdict is 'worse' on a gated metric (B worse than A, new than old)."""
+        """What ``--fail-on-regression`` fails on.
+
+        Two stores: the gate rows that failed -- new worse than old by more than the
+        margin with confidence, Holm-corrected across every variant and gate metric.
+        Two variants: rows whose verdict is 'worse' on a gated metric (B worse than A).
+        """
         gate = set(metrics if metrics is not None else self.gate_metrics)
+        if self.kind == "stores":
+            return [g for g in self.gate if g["failed"] and g["metric"] in gate]
         return [r for r in self.rows if r["verdict"] == analysis.WORSE and r["metric"] in gate]
 
     def warning_texts(self, lang: str = "en") -> list[str]:
@@ -175,7 +186,6 @@ def diff_variants(
             "a_right_b_wrong": int(first["mcnemar_b"]),
             "a_wrong_b_right": int(first["mcnemar_c"]),
             "seeds": int(first["mcnemar_seeds"]),
-            "p_value": first["mcnemar_p"],
         }
     changed = found.class_changes(a, b)
     per_class = None if changed is None else _jsonable(changed.to_dict("records"))
@@ -207,8 +217,17 @@ def diff_stores(
     suite_name: Optional[str] = None,
     metrics: Optional[Sequence[str]] = None,
     gate_metrics: Optional[Sequence[str]] = None,
+    margin: float = 0.0,
 ) -> DiffResult:
-    """The same suite measured twice: every variant of ``new_path`` against ``old_path``."""
+    """The same suite measured twice: every variant of ``new_path`` against ``old_path``.
+
+    The regression gate is a non-inferiority test per variant and gate metric: it fails
+    only where new is worse than old by more than ``margin`` (in the metric's units; a
+    fraction for accuracy) with confidence, paired by seed where both stores ran the same
+    seeds on the same split, Holm-corrected across variants and gate metrics.
+    """
+    if margin < 0:
+        raise BenchError(f"--margin: {margin:g} is not allowed — must be zero or positive")
     old = results.load(old_path, suite_name, history=False)
     new = results.load(new_path, suite_name, history=False)
     _check_asked([old, new], metrics, f"{old_path} or {new_path}")
@@ -253,8 +272,21 @@ def diff_stores(
         rows += [_row(rec) for rec in table.to_dict("records")]
     order = {v: i for i, v in enumerate(common)}
     rows.sort(key=lambda r: order[r["variant"]])  # stable: a variant's metrics stay together
+    gate_names = tuple(gate_metrics or _default_gate(primary))
+    gate_rows = [
+        {
+            "variant": g.variant, "metric": g.metric, "method": g.method.value,
+            "worse_by": g.worse_by, "margin": g.margin, "p_value": g.p_value, "p_holm": g.p_holm,
+            "failed": g.failed,
+        }
+        for g in analysis.regression_gate(
+            runs_old, runs_new, [m for m in gate_names if m in both.columns], margins=margin,
+            variants=in_both, alpha=new.alpha,
+        )
+    ]  # fmt: skip
     env_old, env_new = old.environment(), new.environment()
     notes = [Message("diff.stores_note", {"n": len(common), "alpha": formatting.number(new.alpha)})]
+    notes.append(Message("diff.gate_note", {"margin": formatting.number(margin)}))
     moved = [f"{what} {_value_text(before)} → {_value_text(after)}" for what, before, after in env_old.changes_to(env_new)]
     if moved:
         notes.insert(0, Message("diff.between", {"moves": "; ".join(moved)}))
@@ -270,8 +302,10 @@ def diff_stores(
         config_changes=config_changes,
         warnings=warnings,
         notes=notes,
-        gate_metrics=tuple(gate_metrics or _default_gate(primary)),
+        gate_metrics=gate_names,
         suite_lang=new.lang,
+        gate=gate_rows,
+        margin=margin,
     )
 
 
@@ -356,7 +390,6 @@ def _row(rec: Any) -> dict[str, Any]:
         "mcnemar_b": get("mcnemar_b", 0),
         "mcnemar_c": get("mcnemar_c", 0),
         "mcnemar_seeds": int(np.nan_to_num(get("mcnemar_seeds", 0) or 0)),
-        "mcnemar_p": get("mcnemar_p", math.nan),
     }
 
 
@@ -491,11 +524,6 @@ def _config_lines(result: DiffResult) -> list[str]:
     ]
 
 
-def _p_phrase(p: Any) -> str:
-    text = formatting.p_value(p)
-    return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
-
-
 def _summary_line(result: DiffResult, lang: str) -> str:
     counts: dict[str, int] = {}
     for r in result.rows:
@@ -536,7 +564,7 @@ def context(result: DiffResult, lang: str = "en") -> dict[str, Any]:
             if m is None
             else words.t(
                 "diff.mcnemar", lang, seeds=m["seeds"], a_only=m["a_right_b_wrong"],
-                b_only=m["a_wrong_b_right"], a=result.a.label, b=result.b.label, p=_p_phrase(m["p_value"]),
+                b_only=m["a_wrong_b_right"], a=result.a.label, b=result.b.label,
             )
         )  # fmt: skip
         if result.per_class is None:

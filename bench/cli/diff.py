@@ -1,7 +1,8 @@
 """``bench diff``: compare two variants of a store, or two stores of one suite (no TensorFlow).
 
 Exit status: 0, or 1 with ``--fail-on-regression`` when a gated metric got
-significantly worse (for CI), or 2 for a mistake in the arguments.
+significantly worse (two stores: by more than ``--margin``, a non-inferiority test),
+or 2 for a mistake in the arguments.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="exit 1 if any variant got significantly worse on a gated metric")
     _args.add_metric(parser, "metric(s) --fail-on-regression gates (repeatable; default: the "
                      "task's first metric, e.g. accuracy)", dest="fail_metrics", flag="--fail-metric")
+    parser.add_argument("--margin", type=float, default=None, metavar="M",
+                        help="two stores: fail only where new is worse than old by more than M "
+                        "with confidence (the metric's units; 0.005 = 0.5 pp of accuracy; default 0)")
     parser.set_defaults(handler=execute)
 
 
@@ -55,6 +59,8 @@ def execute(args: argparse.Namespace) -> int:
     from bench.diff import diff_stores, diff_variants, render
 
     gate = args.fail_metrics
+    if args.margin is not None and len(args.targets) != 2:
+        raise BenchError("--margin applies to two stores (bench diff OLD NEW --fail-on-regression --margin M)")
     if len(args.targets) == 3:
         path, suite_name = _args.resolve_store(args.targets[0])
         result = diff_variants(
@@ -64,7 +70,8 @@ def execute(args: argparse.Namespace) -> int:
     elif len(args.targets) == 2:
         old, new = (_store(t) for t in args.targets)
         result = diff_stores(
-            old, new, suite_name=args.suite_name, metrics=args.metrics, gate_metrics=gate
+            old, new, suite_name=args.suite_name, metrics=args.metrics, gate_metrics=gate,
+            margin=args.margin or 0.0,
         )
     else:
         raise BenchError(
@@ -77,19 +84,17 @@ def execute(args: argparse.Namespace) -> int:
     for warning in result.warning_texts(lang):
         print(f"bench: warning: {warning}", file=sys.stderr)
     if args.out:
-        out = Path(args.out)
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise BenchError(f"--out: cannot write {out} ({exc.strerror or exc})") from None
+        from bench.files import write_text_atomic
+
+        out = write_text_atomic(Path(args.out), text)
         print(f"diff: {out}")
     else:
         sys.stdout.write(text)
     regressions = result.regressions()
     if args.fail_on_regression and regressions:
         names = ", ".join(f"{r['variant']} ({r['metric']})" for r in regressions)
-        print(f"bench: regression: significantly worse: {names}", file=sys.stderr)
+        beyond = f" by more than {args.margin:g}" if args.margin else ""
+        print(f"bench: regression: significantly worse{beyond}: {names}", file=sys.stderr)
         return 1
     return 0
 
