@@ -10,49 +10,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from bench.datasets.config import DatasetConfig
 from bench.models import model_config_union
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad")
 
-Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
+__all__ = ["DatasetConfig", "OPTIMIZERS", "RunConfig", "StrictModel", "TrainConfig"]
 
 
 class StrictModel(BaseModel):
     """Base for every config section: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class DatasetConfig(StrictModel):
-    """Which data, how much of it, and how it is prepared."""
-
-    name: str = Field(description="a registered dataset name")
-    data_dir: Optional[str] = Field(
-        default=None, description="folder holding the dataset's standard files"
-    )
-    train_size: Optional[Annotated[int, Field(gt=0)]] = None
-    test_size: Optional[Annotated[int, Field(gt=0)]] = None
-    validation: Fraction = 0.1
-    image_size: Optional[tuple[Annotated[int, Field(gt=0)], Annotated[int, Field(gt=0)]]] = None
-    channels: Optional[Literal[1, 3]] = None
-    normalize: Literal["unit", "standard", "none"] = "unit"
-    labels: Literal["fine", "coarse", "both"] = "fine"
-    classes: Optional[Annotated[int, Field(gt=1)]] = None
-    images_per_class: Optional[Annotated[int, Field(gt=0)]] = None
-    split_seed: Annotated[int, Field(ge=0)] = 0
-
-    @field_validator("name")
-    @classmethod
-    def _known_dataset(cls, name: str) -> str:
-        from bench.datasets import DATASET_NAMES
-
-        if name not in DATASET_NAMES:
-            raise ValueError(
-                f"unknown dataset {name!r}; allowed: {', '.join(sorted(DATASET_NAMES))}"
-            )
-        return name
 
 
 class TrainConfig(StrictModel):
@@ -80,4 +51,18 @@ class RunConfig(StrictModel):
         data = self.model_dump(mode="json")
         for bookkeeping in ("seeds", "seed_offset", "max_minutes"):
             data["train"].pop(bookkeeping, None)
+        _drop_unset_task(data["model"])
         return data
+
+
+def _drop_unset_task(model: Any) -> None:
+    """``model.task`` came after stores existed: unset, it stays out of the key, so runs
+    stored before keep their keys and are not trained again."""
+    if isinstance(model, dict):
+        if model.get("task", "") is None:
+            del model["task"]
+        for value in model.values():
+            _drop_unset_task(value)
+    elif isinstance(model, list):
+        for item in model:
+            _drop_unset_task(item)

@@ -14,17 +14,20 @@ Two questions, one result type (:class:`DiffResult`) and one set of renderers
   are Holm-corrected across classes (:func:`bench.analysis.per_class_changes`).
 * **stores** (``bench diff OLD NEW``): the same suite measured twice (another
   commit, machine or library version), like asv's ``compare``: per variant the Δ
-  of accuracy, training time and throughput, with one Holm family per metric
-  across the variants (:func:`bench.analysis.compare_measurements`), because a
-  regression gate scans every variant at once.
+  of every compared metric, with one Holm family per metric across the variants
+  (:func:`bench.analysis.compare_measurements`), because a regression gate scans
+  every variant at once.
 
-Verdicts come from :mod:`bench.analysis` only; this module gathers and
-presents.  It never imports TensorFlow, so it answers in about a second.
+Which metrics exist, their labels, units and directions come from the metric table
+(:mod:`bench.metrics`); the stores are read through :mod:`bench.results`; verdicts
+come from :mod:`bench.analysis` only.  The gathered :class:`DiffResult` holds numbers
+and word keys, and the words are put in at rendering, in the asked language, by
+templates (``diff.txt.j2``, ``diff.md.j2``, ``diff.html.j2``) that lay out tables
+prepared once here.  It never imports TensorFlow, so it answers in about a second.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -33,50 +36,23 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 import pandas as pd
-from tabulate import tabulate
 
 import bench
-from bench import analysis
-from bench.errors import BenchError
-from bench.formatting import (
-    fmt_count,
-    fmt_flops,
-    fmt_num,
-    fmt_p,
-    fmt_pct,
-    fmt_pp,
-    fmt_ratio,
-    fmt_seconds,
-    md_cell,
-)
-from bench.store import ResultStore
+from bench import analysis, formatting, results, words
+from bench import metrics as metric_table
 from bench.configdiff import config_diff
+from bench.errors import BenchError
+from bench.results import SuiteResults
+from bench import tables
+from bench.tables import Cell, Column, Row, Table, metric_column, template_environment
 
-#: Metrics ``bench diff STORE A B`` compares by default (those the runs have).
-VARIANT_METRICS = (
-    "accuracy", "top5_accuracy", "coarse_accuracy", "loss", "flops", "params",
-    "train_seconds", "images_per_second", "latency_ms",
-)  # fmt: skip
-#: Metrics ``bench diff OLD NEW`` compares by default.
-STORE_METRICS = ("accuracy", "train_seconds", "images_per_second")
-#: Metrics whose 'worse' verdict ``--fail-on-regression`` counts by default.
-DEFAULT_GATE = ("accuracy",)
+__all__ = ["DiffResult", "FORMATS", "diff_stores", "diff_variants", "render", "render_html"]
+
 FORMATS = ("table", "md", "html", "json")
+_TEMPLATES = {"table": "diff.txt.j2", "md": "diff.md.j2", "html": "diff.html.j2"}
 #: Config keys that say how often or how long to run, not what a run is
 #: (as in RunConfig.key_material).
 _BOOKKEEPING = ("seeds", "seed_offset", "max_minutes")
-
-VARIANTS_NOTE = (
-    "Each metric is tested on its own (Welch's t over seeds, α = {alpha}); p-values are not "
-    "corrected across metrics. McNemar's test pools same-seed test predictions and is a "
-    "supplement: it never changes a verdict. Per-class changes are Holm-corrected across classes. "
-    "This pair is tested alone; the suite's report Holm-corrects across all its variants, so it "
-    "can call the same difference not significant."
-)
-STORES_NOTE = (
-    "Per metric, new against old by Welch's t over seeds; p-values Holm-corrected across the "
-    "{n} variant(s), significance at α = {alpha}. Ratios are new ÷ old."
-)
 
 
 @dataclass
@@ -87,6 +63,17 @@ class Side:
     store: str
     suite: str
     environment: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Message:
+    """A warning or note as a catalog key and its values: worded when rendered, in any language."""
+
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        return words.t(self.key, lang, **self.values)
 
 
 @dataclass
@@ -105,22 +92,51 @@ class DiffResult:
     mcnemar: Optional[dict[str, Any]] = None
     per_class: Optional[list[dict[str, Any]]] = None
     num_classes: Optional[int] = None
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    gate_metrics: tuple[str, ...] = DEFAULT_GATE
+    warnings: list[Message] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
+    gate_metrics: tuple[str, ...] = ()
+    suite_lang: Optional[str] = None  # the suite's own ``lang:``, the default language of the words
+    #: two stores: the non-inferiority gate, one row per variant and gate metric
+    #: (:func:`bench.analysis.regression_gate`); empty for two variants
+    gate: list[dict[str, Any]] = field(default_factory=list)
+    margin: float = 0.0
 
     def regressions(self, metrics: Optional[Sequence[str]] = None) -> list[dict[str, Any]]:
-        """Rows whose verdict is 'worse' on a gated metric (B worse than A, new than old)."""
+        """What ``--fail-on-regression`` fails on.
+
+        Two stores: the gate rows that failed -- new worse than old by more than the
+        margin with confidence, Holm-corrected across every variant and gate metric.
+        Two variants: rows whose verdict is 'worse' on a gated metric (B worse than A).
+        """
         gate = set(metrics if metrics is not None else self.gate_metrics)
+        if self.kind == "stores":
+            return [g for g in self.gate if g["failed"] and g["metric"] in gate]
         return [r for r in self.rows if r["verdict"] == analysis.WORSE and r["metric"] in gate]
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able: NaN becomes None, numpy scalars become Python numbers."""
+    def warning_texts(self, lang: str = "en") -> list[str]:
+        return [w.text(lang) for w in self.warnings]
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """JSON-able, words in ``lang``: NaN becomes None, numpy scalars Python numbers; each row
+        carries its metric's label, unit and direction from the metric table."""
         data = asdict(self)
+        data["rows"] = [
+            {
+                **row,
+                "label": metric_table.label(row["metric"], lang),
+                "unit": formatting.unit(row["metric"], lang),
+                "direction": metric_table.get(row["metric"]).direction.value,
+                "verdict_text": words.verdict_word(row["verdict"], lang),
+            }
+            for row in self.rows
+        ]
+        data["warnings"] = self.warning_texts(lang)
+        data["notes"] = [n.text(lang) for n in self.notes]
         data["gate_metrics"] = list(self.gate_metrics)
         data["regressions"] = [
             {"variant": r["variant"], "metric": r["metric"]} for r in self.regressions()
         ]
+        data["lang"] = lang
         data["bench_version"] = bench.__version__
         return _jsonable(data)
 
@@ -133,72 +149,64 @@ def diff_variants(
     *,
     suite_name: Optional[str] = None,
     metrics: Optional[Sequence[str]] = None,
-    gate_metrics: Sequence[str] = DEFAULT_GATE,
+    gate_metrics: Optional[Sequence[str]] = None,
 ) -> DiffResult:
     """Variant ``b`` against variant ``a`` of one store (Δ = b − a)."""
     if a == b:
         raise BenchError(f"diff: both variants are {a!r}; name two different variants")
-    with ResultStore(store_path, create=False) as store:
-        definition = store.suite_definition(suite_name)
-        runs = store.runs_frame(definition["name"])
-        _check_asked([runs], metrics, str(store_path))
-        runs = _with_metrics(runs, metrics or VARIANT_METRICS)
-        info = {v["name"]: v for v in definition["variants"]}
-        for name in (a, b):
-            if name not in info:
-                raise BenchError(
-                    f"{store_path}: suite {definition['name']!r} has no variant {name!r}; "
-                    f"it has: {', '.join(info)}"
-                )
-        ok = runs[(runs["status"] == "ok") & runs["variant"].isin([a, b])]
-        predictions = _predictions(store, ok["key"].unique())
-        dataset = _dataset_record(ok)
-    alpha = float(definition.get("alpha", 0.05))
-    min_effect = float(definition.get("min_effect", 0.0))
+    found = results.load(store_path, suite_name, history=False)
+    _check_asked([found], metrics, str(store_path))
+    for name in (a, b):
+        if name not in found.variant_names:
+            raise BenchError(
+                f"{store_path}: suite {found.name!r} has no variant {name!r}; "
+                f"it has: {', '.join(found.variant_names)}"
+            )
+    primary = _primary_metric([found])
+    runs = _with_metrics(found.runs, metrics or ())
     pair = runs[runs["variant"].isin([a, b])]
-    chosen = _chosen_metrics(pair, metrics, VARIANT_METRICS)
+    ok_keys = found.ok.loc[found.ok["variant"].isin([a, b]), "key"].unique()
+    predictions = found.labelled_predictions(ok_keys)
     rows = []
-    for metric in chosen:
+    for metric in _chosen_metrics([found], metrics, pair):
         rec = analysis.compare(
-            a, b, metric, runs=pair, alpha=alpha,
-            min_effect=min_effect if metric == "accuracy" else 0.0,
-            predictions=predictions if metric == "accuracy" else None,
+            a, b, metric, runs=pair, alpha=found.alpha,
+            min_effect=found.min_effect if metric == primary else 0.0,
+            predictions=predictions if metric == primary else None,
         )  # fmt: skip
         rows.append(_row(rec))
     warnings = []
-    changes = config_diff(info[a]["config"], info[b]["config"])
+    changes = config_diff(found.config_of(a), found.config_of(b))
     if not changes:
-        warnings.append(
-            f"{a!r} and {b!r} have the same configuration: they share their runs, so every Δ is 0"
-        )
+        warnings.append(Message("diff.same_config", {"a": repr(a), "b": repr(b)}))
     mcnemar = None
-    accuracy = next((r for r in rows if r["metric"] == "accuracy"), None)
-    if accuracy is not None and accuracy["mcnemar_seeds"]:
+    first = next((r for r in rows if r["metric"] == primary), None)
+    if first is not None and first["mcnemar_seeds"]:
         mcnemar = {
-            "a_right_b_wrong": int(accuracy["mcnemar_b"]),
-            "a_wrong_b_right": int(accuracy["mcnemar_c"]),
-            "seeds": int(accuracy["mcnemar_seeds"]),
-            "p_value": accuracy["mcnemar_p"],
+            "a_right_b_wrong": int(first["mcnemar_b"]),
+            "a_wrong_b_right": int(first["mcnemar_c"]),
+            "seeds": int(first["mcnemar_seeds"]),
         }
-    per_class, num_classes = _per_class(
-        runs, predictions, dataset, a, b, alpha=alpha, min_effect=min_effect
-    )
+    changed = found.class_changes(a, b)
+    per_class = None if changed is None else _jsonable(changed.to_dict("records"))
+    num_classes = None if changed is None else found.num_classes()
     return DiffResult(
         kind="variants",
-        suite=definition["name"],
-        title=definition.get("title") or definition["name"],
-        a=Side(a, str(store_path), definition["name"]),
-        b=Side(b, str(store_path), definition["name"]),
-        alpha=alpha,
-        min_effect=min_effect,
+        suite=found.name,
+        title=found.title,
+        a=Side(a, str(store_path), found.name),
+        b=Side(b, str(store_path), found.name),
+        alpha=found.alpha,
+        min_effect=found.min_effect,
         rows=rows,
         config_changes=[{"path": p, "a": x, "b": y} for p, x, y in changes],
         mcnemar=mcnemar,
         per_class=per_class,
         num_classes=num_classes,
         warnings=warnings,
-        notes=[VARIANTS_NOTE.format(alpha=fmt_num(alpha))],
-        gate_metrics=tuple(gate_metrics),
+        notes=[Message("diff.variants_note", {"alpha": formatting.number(found.alpha)})],
+        gate_metrics=tuple(gate_metrics or _default_gate(primary)),
+        suite_lang=found.lang,
     )
 
 
@@ -208,97 +216,114 @@ def diff_stores(
     *,
     suite_name: Optional[str] = None,
     metrics: Optional[Sequence[str]] = None,
-    gate_metrics: Sequence[str] = DEFAULT_GATE,
+    gate_metrics: Optional[Sequence[str]] = None,
+    margin: float = 0.0,
 ) -> DiffResult:
-    """The same suite measured twice: every variant of ``new_path`` against ``old_path``."""
-    sides = []
-    for path in (old_path, new_path):
-        with ResultStore(path, create=False) as store:
-            definition = store.suite_definition(suite_name)
-            runs = store.runs_frame(definition["name"])
-            ok = runs[runs["status"] == "ok"]
-            identity = {
-                v: _test_set_identity(store, g) for v, g in ok.groupby("variant", sort=False)
-            }
-        sides.append((definition, runs, identity))
-    (def_old, runs_old, id_old), (def_new, runs_new, id_new) = sides
-    _check_asked([runs_old, runs_new], metrics, f"{old_path} or {new_path}")
-    runs_old = _with_metrics(runs_old, metrics or STORE_METRICS)
-    runs_new = _with_metrics(runs_new, metrics or STORE_METRICS)
-    warnings: list[str] = []
-    if def_old["name"] != def_new["name"]:
-        warnings.append(
-            f"the stores hold different suites ({def_old['name']!r} and {def_new['name']!r}); "
-            "variants are matched by name"
-        )
-    old_info = {v["name"]: v for v in def_old["variants"]}
-    new_info = {v["name"]: v for v in def_new["variants"]}
-    common = [n for n in new_info if n in old_info]
-    only_old = [n for n in old_info if n not in new_info]
-    only_new = [n for n in new_info if n not in old_info]
+    """The same suite measured twice: every variant of ``new_path`` against ``old_path``.
+
+    The regression gate is a non-inferiority test per variant and gate metric: it fails
+    only where new is worse than old by more than ``margin`` (in the metric's units; a
+    fraction for accuracy) with confidence, paired by seed where both stores ran the same
+    seeds on the same split, Holm-corrected across variants and gate metrics.
+    """
+    if margin < 0:
+        raise BenchError(f"--margin: {margin:g} is not allowed — must be zero or positive")
+    old = results.load(old_path, suite_name, history=False)
+    new = results.load(new_path, suite_name, history=False)
+    _check_asked([old, new], metrics, f"{old_path} or {new_path}")
+    runs_old = _with_metrics(old.runs, metrics or ())
+    runs_new = _with_metrics(new.runs, metrics or ())
+    warnings: list[Message] = []
+    if old.name != new.name:
+        warnings.append(Message("diff.different_suites", {"a": repr(old.name), "b": repr(new.name)}))
+    common = [n for n in new.variant_names if n in old.variant_names]
+    only_old = [n for n in old.variant_names if n not in new.variant_names]
+    only_new = [n for n in new.variant_names if n not in old.variant_names]
     if only_old or only_new:
-        parts = [f"only in old: {', '.join(only_old)}"] if only_old else []
-        parts += [f"only in new: {', '.join(only_new)}"] if only_new else []
-        warnings.append("not compared — " + "; ".join(parts))
+        parts = [Message("diff.only_in_old", {"names": ", ".join(only_old)})] if only_old else []
+        parts += [Message("diff.only_in_new", {"names": ", ".join(only_new)})] if only_new else []
+        warnings.append(Message("diff.not_compared", {"parts": parts}))
     if not common:
         raise BenchError(f"{old_path} and {new_path} have no variant in common; nothing to compare")
     config_changes = []
     for name in common:
-        changes = config_diff(
-            _what_runs(old_info[name]["config"]), _what_runs(new_info[name]["config"])
-        )
+        changes = config_diff(_what_runs(old.config_of(name)), _what_runs(new.config_of(name)))
         config_changes += [{"variant": name, "path": p, "a": x, "b": y} for p, x, y in changes]
         if changes:
-            shown = "; ".join(
-                f"{p}: {_value_text(x)} → {_value_text(y)}" for p, x, y in changes[:3]
-            )
-            more = f" (and {len(changes) - 3} more)" if len(changes) > 3 else ""
-            warnings.append(
-                f"variant {name!r} was configured differently in the two stores ({shown}{more}); "
-                "its Δ mixes that change with the one under test"
-            )
-    differ = [v for v in common if id_old.get(v) and id_new.get(v) and id_old[v] != id_new[v]]
+            shown = "; ".join(f"{p}: {_value_text(x)} → {_value_text(y)}" for p, x, y in changes[:3])
+            more = Message("diff.and_more", {"n": len(changes) - 3}) if len(changes) > 3 else ""
+            warnings.append(Message("diff.differs", {"name": repr(name), "shown": shown, "more": more}))
+    differ = [
+        v for v in common
+        if old.test_set_identity(v) and new.test_set_identity(v)
+        and old.test_set_identity(v) != new.test_set_identity(v)
+    ]  # fmt: skip
     if differ:
-        warnings.append(
-            f"the test sets differ between the stores (variant(s) {', '.join(differ)}): "
-            "accuracy Δ there compares different examples"
-        )
-    alpha = float(def_new.get("alpha", 0.05))
-    min_effect = float(def_new.get("min_effect", 0.0))
+        warnings.append(Message("diff.test_sets_differ", {"names": ", ".join(differ)}))
+    primary = _primary_metric([old, new])
     both = pd.concat([runs_old, runs_new], ignore_index=True)
     rows = []
-    for metric in _chosen_metrics(both, metrics, STORE_METRICS):
+    in_both = [v for v in common if v in set(runs_old["variant"]) and v in set(runs_new["variant"])]
+    for metric in _chosen_metrics([old, new], metrics, both):
         table = analysis.compare_measurements(
-            runs_old, runs_new, metric, variants=[v for v in common if v in set(runs_old["variant"])
-                                                  and v in set(runs_new["variant"])],
-            alpha=alpha, min_effect=min_effect if metric == "accuracy" else 0.0,
+            runs_old, runs_new, metric, variants=in_both, alpha=new.alpha,
+            min_effect=new.min_effect if metric == primary else 0.0,
         )  # fmt: skip
         rows += [_row(rec) for rec in table.to_dict("records")]
     order = {v: i for i, v in enumerate(common)}
     rows.sort(key=lambda r: order[r["variant"]])  # stable: a variant's metrics stay together
-    env_old, env_new = _environment(runs_old), _environment(runs_new)
-    notes = [STORES_NOTE.format(n=len(common), alpha=fmt_num(alpha))]
-    moved = _environment_changes(env_old, env_new)
+    gate_names = tuple(gate_metrics or _default_gate(primary))
+    gate_rows = [
+        {
+            "variant": g.variant, "metric": g.metric, "method": g.method.value,
+            "worse_by": g.worse_by, "margin": g.margin, "p_value": g.p_value, "p_holm": g.p_holm,
+            "failed": g.failed,
+        }
+        for g in analysis.regression_gate(
+            runs_old, runs_new, [m for m in gate_names if m in both.columns], margins=margin,
+            variants=in_both, alpha=new.alpha,
+        )
+    ]  # fmt: skip
+    env_old, env_new = old.environment(), new.environment()
+    notes = [Message("diff.stores_note", {"n": len(common), "alpha": formatting.number(new.alpha)})]
+    notes.append(Message("diff.gate_note", {"margin": formatting.number(margin)}))
+    moved = [f"{what} {_value_text(before)} → {_value_text(after)}" for what, before, after in env_old.changes_to(env_new)]
     if moved:
-        notes.insert(0, "Between the two measurements: " + "; ".join(moved) + ".")
+        notes.insert(0, Message("diff.between", {"moves": "; ".join(moved)}))
     return DiffResult(
         kind="stores",
-        suite=def_new["name"],
-        title=def_new.get("title") or def_new["name"],
-        a=Side("old", str(old_path), def_old["name"], env_old),
-        b=Side("new", str(new_path), def_new["name"], env_new),
-        alpha=alpha,
-        min_effect=min_effect,
+        suite=new.name,
+        title=new.title,
+        a=Side("old", str(old_path), old.name, env_old.to_dict() if env_old.known else {}),
+        b=Side("new", str(new_path), new.name, env_new.to_dict() if env_new.known else {}),
+        alpha=new.alpha,
+        min_effect=new.min_effect,
         rows=rows,
         config_changes=config_changes,
         warnings=warnings,
         notes=notes,
-        gate_metrics=tuple(gate_metrics),
+        gate_metrics=gate_names,
+        suite_lang=new.lang,
+        gate=gate_rows,
+        margin=margin,
     )
+
+
+def _primary_metric(found: Sequence[SuiteResults]) -> Optional[str]:
+    """The metric the paired test and min_effect belong to: the first compared one in table order."""
+    present = {m for f in found for m in f.metric_names}
+    compared = metric_table.compared_metrics(present)
+    return compared[0] if compared else None
+
+
+def _default_gate(primary: Optional[str]) -> tuple[str, ...]:
+    """``--fail-on-regression`` gates the primary metric unless told otherwise."""
+    return (primary,) if primary else ()
 
 
 def _with_metrics(runs: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     """Make every asked-for metric a column (NaN where never recorded), so tests can run."""
+    runs = runs.copy()
     for metric in metrics:
         if metric not in runs.columns:
             runs[metric] = np.nan
@@ -306,25 +331,18 @@ def _with_metrics(runs: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
 
 
 def _chosen_metrics(
-    runs: pd.DataFrame, asked: Optional[Sequence[str]], default: Sequence[str]
+    found: Sequence[SuiteResults], asked: Optional[Sequence[str]], runs: pd.DataFrame
 ) -> list[str]:
-    """The asked-for metrics (each must exist), or the defaults that hold any value."""
+    """The asked-for metrics, or every compared metric of the table that holds a value here."""
     if asked:
         return list(dict.fromkeys(asked))
-    return [m for m in default if m in runs.columns and runs[m].notna().any()]
+    present = {m for f in found for m in f.metric_names}
+    return [m for m in metric_table.compared_metrics(present) if m in runs and runs[m].notna().any()]
 
 
-_RUN_COLUMNS = frozenset(
-    ("suite", "variant", "seed", "key", "status", "error", "started_at", "finished_at",
-     "host", "config", "versions", "hardware", "dataset")
-)  # fmt: skip
-
-
-def _check_asked(
-    frames: Sequence[pd.DataFrame], asked: Optional[Sequence[str]], where: str
-) -> None:
+def _check_asked(found: Sequence[SuiteResults], asked: Optional[Sequence[str]], where: str) -> None:
     """Refuse a ``--metric`` no run recorded, naming the metrics there are."""
-    recorded = {c for frame in frames for c in frame.columns if c not in _RUN_COLUMNS}
+    recorded = {c for f in found for c in f.runs.columns if c not in results.RUN_COLUMNS}
     unknown = [m for m in asked or () if m not in recorded]
     if unknown:
         raise BenchError(
@@ -333,88 +351,51 @@ def _check_asked(
         )
 
 
-def _row(rec: dict[str, Any]) -> dict[str, Any]:
+def _row(rec: Any) -> dict[str, Any]:
     """A comparison record with the diff's neutral names (a = reference, b = compared)."""
-    fraction = analysis.is_fraction_metric(rec["metric"], rec["mean_baseline"], rec["mean_variant"])
-    mean_a, mean_b = rec["mean_baseline"], rec["mean_variant"]
+    get = rec.get if isinstance(rec, dict) else (lambda k, d=None: getattr(rec, k, d))
+    metric = get("metric")
+    mean_a, mean_b = get("mean_baseline"), get("mean_variant")
+    fraction = metric_table.get(metric).is_fraction
     ratio = (
         mean_b / mean_a
         if not fraction and np.isfinite(mean_a) and np.isfinite(mean_b) and mean_a != 0
         else math.nan
     )
-    seeds = rec.get("seeds_needed")
+    seeds = get("seeds_needed")
+    direction = metric_table.get(metric).direction
     return {
-        "variant": rec["variant"],
-        "metric": rec["metric"],
+        "variant": get("variant"),
+        "metric": metric,
         "fraction": bool(fraction),
-        "higher_is_better": bool(rec["higher_is_better"]),
-        "n_a": int(rec["n_baseline"]),
-        "n_b": int(rec["n_variant"]),
+        "higher_is_better": None if direction is metric_table.Direction.NEITHER else direction is metric_table.Direction.HIGHER,
+        "n_a": int(get("n_baseline")),
+        "n_b": int(get("n_variant")),
         "mean_a": mean_a,
         "mean_b": mean_b,
-        "std_a": rec["std_baseline"],
-        "std_b": rec["std_variant"],
-        "delta": rec["delta"],
-        "ci_low": rec["ci_low"],
-        "ci_high": rec["ci_high"],
-        "ci_level": rec["ci_level"],
+        "std_a": get("std_baseline"),
+        "std_b": get("std_variant"),
+        "delta": get("delta"),
+        "ci_low": get("ci_low"),
+        "ci_high": get("ci_high"),
+        "ci_level": get("ci_level"),
         "ratio": ratio,
-        "t_stat": rec["t_stat"],
-        "df": rec["df"],
-        "p_value": rec["p_value"],
-        "p_holm": rec["p_holm"],
-        "verdict": rec["verdict"],
-        "verdict_detail": rec["verdict_detail"],
+        "t_stat": get("t_stat"),
+        "df": get("df"),
+        "p_value": get("p_value"),
+        "p_holm": get("p_holm"),
+        "verdict": _plain(get("verdict")),
+        "reason": _plain(get("reason")),
         "seeds_needed": None if seeds is None or seeds != seeds else int(seeds),  # NaN != NaN
-        "mcnemar_b": rec.get("mcnemar_b", 0),
-        "mcnemar_c": rec.get("mcnemar_c", 0),
-        "mcnemar_seeds": int(np.nan_to_num(rec.get("mcnemar_seeds", 0))),
-        "mcnemar_p": rec.get("mcnemar_p", math.nan),
+        "mcnemar_b": get("mcnemar_b", 0),
+        "mcnemar_c": get("mcnemar_c", 0),
+        "mcnemar_seeds": int(np.nan_to_num(get("mcnemar_seeds", 0) or 0)),
     }
 
 
-def _predictions(
-    store: ResultStore, keys: Sequence[str]
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    out = {}
-    for key in keys:
-        arrays = store.predictions(key)
-        if "y_true" in arrays and "y_pred" in arrays:
-            out[key] = (arrays["y_true"].astype(np.int64), arrays["y_pred"].astype(np.int64))
-    return out
-
-
-def _dataset_record(ok: pd.DataFrame) -> dict[str, Any]:
-    for text in ok.get("dataset", pd.Series(dtype=object)).dropna():
-        record = json.loads(text) if text else {}
-        if record:
-            return record
-    return {}
-
-
-def _per_class(
-    runs: pd.DataFrame,
-    predictions: dict[str, Any],
-    dataset: dict[str, Any],
-    a: str,
-    b: str,
-    *,
-    alpha: float,
-    min_effect: float,
-) -> tuple[Optional[list[dict[str, Any]]], Optional[int]]:
-    """Classes whose accuracy changed significantly from a to b (None: no predictions)."""
-    if not predictions:
-        return None, None
-    classes = dataset.get("classes")
-    if not classes:
-        classes = 1 + max(int(max(y.max(), p.max())) for y, p in predictions.values())
-    names = dataset.get("class_names") or None
-    if names is not None and len(names) != classes:
-        names = None
-    table = analysis.per_class_changes(
-        runs, predictions, a, b, int(classes), alpha=alpha, min_effect=min_effect, class_names=names
-    )
-    return _jsonable(table.to_dict("records")), int(classes)
+def _plain(value: Any) -> Any:
+    """An enum's value (verdicts and reasons are str enums), anything else as it is."""
+    return getattr(value, "value", value)
 
 
 def _what_runs(config: dict[str, Any]) -> dict[str, Any]:
@@ -425,52 +406,9 @@ def _what_runs(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def _test_set_identity(store: ResultStore, ok: pd.DataFrame) -> Optional[str]:
-    """The test set a variant was scored on: its fingerprint, else a hash of its labels."""
-    for text in ok["dataset"].dropna():
-        record = json.loads(text) if text else {}
-        if record.get("fingerprint"):
-            return str(record["fingerprint"])
-    for key in ok["key"]:
-        arrays = store.predictions(key)
-        if "y_true" in arrays:
-            labels = np.ascontiguousarray(arrays["y_true"], dtype="<i8").tobytes()
-            return "labels:" + hashlib.sha256(labels).hexdigest()
-    return None
-
-
-def _environment(runs: pd.DataFrame) -> dict[str, Any]:
-    ok = runs[(runs["status"] == "ok") & runs["host"].notna()] if "host" in runs else runs.iloc[:0]
-    if ok.empty:
-        return {}
-    row = ok.iloc[-1]
-    hardware = json.loads(row["hardware"] or "{}")
-    return {
-        "host": row["host"],
-        "cpu": hardware.get("cpu"),
-        "gpus": hardware.get("gpus") or [],
-        "versions": json.loads(row["versions"] or "{}"),
-    }
-
-
-def _environment_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """What moved between the measurements: host, CPU, GPUs, library versions."""
-    if not old or not new:
-        return []
-    moved = [
-        f"{what} {_value_text(old.get(what))} → {_value_text(new.get(what))}"
-        for what in ("host", "cpu", "gpus")
-        if old.get(what) != new.get(what)
-    ]
-    versions_old, versions_new = old.get("versions", {}), new.get("versions", {})
-    for name in dict.fromkeys([*versions_old, *versions_new]):
-        if versions_old.get(name) != versions_new.get(name):
-            before, after = versions_old.get(name, "—"), versions_new.get(name, "—")
-            moved.append(f"{name} {before} → {after}")
-    return moved
-
-
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, Message):
+        return value.text("en")
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -485,284 +423,193 @@ def _jsonable(value: Any) -> Any:
 
 
 # -- presenting -------------------------------------------------------------------------
-_LABELS = analysis.PHRASES["en"]["metric_labels"]
-
-
-def metric_label(metric: str) -> str:
-    return _LABELS.get(metric, metric.replace("_", " "))
-
-
 def _value_text(value: Any) -> str:
     """A config value for a one-line diff: strings bare, everything else as JSON, ≤ 60 chars."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _fmt_value(metric: str, value: Any, fraction: bool) -> str:
-    if fraction:
-        return fmt_pct(value, 2)
-    if metric in ("flops", "macs", "train_flops"):
-        return fmt_flops(value)
-    if metric in ("params", "trainable_params"):
-        return fmt_count(value)
-    if metric == "train_seconds":
-        return fmt_seconds(value)
-    if metric == "latency_ms" and value is not None and np.isfinite(value):
-        return f"{fmt_num(value)} ms"
-    return fmt_num(value)
+def _worded(value: Any, lang: str) -> Any:
+    """A message value that is itself a message (or a list of them), worded in ``lang``."""
+    if isinstance(value, Message):
+        return _message(value, lang)
+    if isinstance(value, list) and value and all(isinstance(v, Message) for v in value):
+        return "; ".join(_message(v, lang) for v in value)
+    return value
 
 
-def _fmt_signed(metric: str, value: Any, fraction: bool) -> str:
-    if value is None or not np.isfinite(value):
-        return "—"
-    if fraction:
-        return fmt_pp(value, 2)
-    if value == 0:
-        return "±0"
-    return ("+" if value > 0 else "−") + _fmt_value(metric, abs(value), fraction)
+def _message(message: Message, lang: str) -> str:
+    return words.t(message.key, lang, **{k: _worded(v, lang) for k, v in message.values.items()})
 
 
-def _fmt_delta_ci(row: dict[str, Any]) -> str:
-    delta = _fmt_signed(row["metric"], row["delta"], row["fraction"])
+def _delta_ci(row: dict[str, Any], lang: str) -> str:
+    delta = formatting.delta(row["delta"], row["metric"], lang)
     low, high = row["ci_low"], row["ci_high"]
-    if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)) or low == high:
+    if results.finite_or_none(low) is None or results.finite_or_none(high) is None or low == high:
         return delta  # no interval, or an exact difference (FLOPs, parameters)
-    return (
-        f"{delta} ({_fmt_signed(row['metric'], low, row['fraction'])} … "
-        f"{_fmt_signed(row['metric'], high, row['fraction'])})"
-    )
+    return f"{delta} ({formatting.interval(low, high, row['metric'], lang)})"
 
 
-def display_rows(result: DiffResult) -> list[dict[str, str]]:
-    """The comparison rows as text cells (shared by the table, Markdown and HTML)."""
-    out = []
-    for r in result.rows:
-        fraction = r["fraction"]
-        out.append(
-            {
-                "variant": str(r["variant"]),
-                "metric": metric_label(r["metric"]),
-                "a": _fmt_value(r["metric"], r["mean_a"], fraction),
-                "b": _fmt_value(r["metric"], r["mean_b"], fraction),
-                "seeds": f"{r['n_a']} / {r['n_b']}",
-                "delta": _fmt_delta_ci(r),
-                "ratio": fmt_ratio(r["ratio"]),
-                "p": fmt_p(r["p_value"]),
-                "p_holm": fmt_p(r["p_holm"]),
-                "verdict": r["verdict"],
-                "regression": "yes" if r in result.regressions() else "",
-            }
-        )
-    return out
-
-
-def _columns(result: DiffResult) -> list[tuple[str, str]]:
-    """(key, header) of the comparison table for this kind of diff."""
-    ci = "Δ (95% CI)"
-    if result.kind == "variants":
-        return [
-            ("metric", "metric"), ("a", result.a.label), ("b", result.b.label),
-            ("seeds", "seeds"), ("delta", ci), ("p", "p"), ("verdict", "verdict"),
-        ]  # fmt: skip
-    return [
-        ("variant", "variant"), ("metric", "metric"), ("a", "old"), ("b", "new"),
-        ("seeds", "seeds"), ("delta", ci), ("ratio", "new/old"), ("p_holm", "p (Holm)"),
-        ("verdict", "verdict"),
-    ]  # fmt: skip
-
-
-def _heading(result: DiffResult) -> str:
-    if result.kind == "variants":
-        return f"{result.title}: {result.b.label} against {result.a.label}"
-    return f"{result.title}: new against old"
-
-
-def _sources(result: DiffResult) -> list[str]:
-    if result.kind == "variants":
-        return [f"suite {result.suite}, store {result.a.store}"]
-    return [
-        f"old: {result.a.store} (suite {result.a.suite})",
-        f"new: {result.b.store} (suite {result.b.suite})",
+def comparison_table(result: DiffResult, lang: str) -> Table:
+    """The comparison rows as one table (the same columns in the terminal, Markdown and HTML)."""
+    regressions = result.regressions()
+    variants = result.kind == "variants"
+    columns = [] if variants else [Column("variant", words.t("column.variant", lang))]
+    columns += [
+        Column("metric", words.t("diff.metric", lang)),
+        Column("a", result.a.label if variants else words.t("diff.old", lang), numeric=True),
+        Column("b", result.b.label if variants else words.t("diff.new", lang), numeric=True),
+        Column("seeds", words.t("column.seeds", lang), numeric=True),
+        Column("delta", words.t("diff.delta_ci", lang), numeric=True),
     ]
+    if not variants:
+        columns.append(Column("ratio", words.t("diff.new_over_old", lang), numeric=True))
+    columns += [
+        Column("p", words.t("diff.p", lang) if variants else words.t("column.p_holm", lang), numeric=True),
+        Column("verdict", words.t("column.verdict", lang)),
+    ]
+    rows = []
+    for r in result.rows:
+        metric = metric_column(r["metric"], lang)
+        cells = [] if variants else [Cell(str(r["variant"]))]
+        cells += [
+            Cell(metric.header, title=metric.unit),
+            Cell(formatting.value(r["mean_a"], r["metric"], lang), sort=results.finite_or_none(r["mean_a"])),
+            Cell(formatting.value(r["mean_b"], r["metric"], lang), sort=results.finite_or_none(r["mean_b"])),
+            Cell(f"{r['n_a']} / {r['n_b']}"),
+            Cell(_delta_ci(r, lang), sort=results.finite_or_none(r["delta"])),
+        ]
+        if not variants:
+            cells.append(Cell(formatting.ratio(r["ratio"]), sort=results.finite_or_none(r["ratio"])))
+        p = r["p_value"] if variants else r["p_holm"]
+        cells += [
+            Cell(formatting.p_value(p), sort=results.finite_or_none(p)),
+            Cell(
+                words.verdict_word(r["verdict"], lang),
+                css=formatting.verdict_class(r["verdict"]),
+                detail=words.t("diff.regression", lang) if r in regressions else "",
+            ),
+        ]
+        rows.append(Row(cells))
+    return Table("comparison", columns, rows)
+
+
+def per_class_table(result: DiffResult, lang: str) -> Table:
+    columns = [
+        Column("class", words.t("column.class", lang)),
+        Column("a", result.a.label, numeric=True),
+        Column("b", result.b.label, numeric=True),
+        Column("delta", words.t("diff.delta_ci", lang), numeric=True),
+        Column("p_holm", words.t("column.p_holm", lang), numeric=True),
+    ]
+    rows = [
+        Row([
+            Cell(str(c["class_name"])),
+            Cell(formatting.value(c["acc_baseline"], "accuracy", lang)),
+            Cell(formatting.value(c["acc_variant"], "accuracy", lang)),
+            Cell(f"{formatting.delta(c['delta'], 'accuracy', lang)} "
+                 f"({formatting.interval(c['ci_low'], c['ci_high'], 'accuracy', lang)})"),
+            Cell(formatting.p_value(c["p_holm"])),
+        ])  # fmt: skip
+        for c in result.per_class or []
+    ]
+    return Table("per-class", columns, rows)
 
 
 def _config_lines(result: DiffResult) -> list[str]:
-    if result.kind == "variants":
-        return [
-            f"{c['path']}: {_value_text(c['a'])} → {_value_text(c['b'])}"
-            for c in result.config_changes
-        ]
+    prefix = (lambda c: "") if result.kind == "variants" else (lambda c: f"{c['variant']}: ")
     return [
-        f"{c['variant']}: {c['path']}: {_value_text(c['a'])} → {_value_text(c['b'])}"
+        f"{prefix(c)}{c['path']}: {_value_text(c['a'])} → {_value_text(c['b'])}"
         for c in result.config_changes
     ]
 
 
-def _mcnemar_text(result: DiffResult) -> Optional[str]:
-    if result.kind != "variants":
-        return None
-    m = result.mcnemar
-    if m is None:
-        return "McNemar: no same-seed pairs of test predictions, so no paired test."
-    return (
-        f"McNemar on {m['seeds']} same-seed pair(s) of test predictions: "
-        f"{m['a_right_b_wrong']} examples right in {result.a.label} only, "
-        f"{m['a_wrong_b_right']} right in {result.b.label} only, exact {_p_phrase(m['p_value'])}."
-    )
-
-
-def _p_phrase(p: Any) -> str:
-    text = fmt_p(p)
-    return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
-
-
-def _per_class_rows(result: DiffResult) -> list[dict[str, str]]:
-    return [
-        {
-            "class": str(c["class_name"]),
-            "a": fmt_pct(c["acc_baseline"], 1),
-            "b": fmt_pct(c["acc_variant"], 1),
-            "delta": (
-                f"{fmt_pp(c['delta'], 1)} "
-                f"({fmt_pp(c['ci_low'], 1)} … {fmt_pp(c['ci_high'], 1)})"
-            ),
-            "p_holm": fmt_p(c["p_holm"]),
-        }
-        for c in result.per_class or []
-    ]
-
-
-def _per_class_text(result: DiffResult) -> Optional[str]:
-    if result.kind != "variants":
-        return None
-    n = result.num_classes
-    if result.per_class is None:
-        return "Per-class changes: the runs saved no test predictions."
-    if not result.per_class:
-        return f"No class's accuracy changed significantly (Holm across {n} classes)."
-    return f"Classes whose accuracy changed significantly (Holm across {n} classes):"
-
-
-def _summary_line(result: DiffResult) -> str:
+def _summary_line(result: DiffResult, lang: str) -> str:
     counts: dict[str, int] = {}
     for r in result.rows:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
-    parts = [f"{counts[v]} {v}" for v in analysis.VERDICTS if counts.get(v)]
+    parts = [f"{counts[v]} {words.verdict_word(v, lang)}" for v in analysis.VERDICTS if counts.get(v)]
     regressions = result.regressions()
-    gate = ", ".join(result.gate_metrics)
+    gate = ", ".join(metric_table.label(m, lang) for m in result.gate_metrics)
     several = len(result.gate_metrics) > 1
-    tail = (
-        f"; regressions in {gate}: "
-        + ", ".join(
-            str(r["variant"]) + (f" ({metric_label(r['metric'])})" if several else "")
+    if regressions:
+        names = ", ".join(
+            str(r["variant"]) + (f" ({metric_table.label(r['metric'], lang)})" if several else "")
             for r in regressions
         )
-        if regressions
-        else f"; no regression in {gate}"
-    )
-    return "Verdicts: " + ", ".join(parts) + tail + "."
+        tail = words.t("diff.regressions_in", lang, gate=gate, names=names)
+    else:
+        tail = words.t("diff.no_regression", lang, gate=gate)
+    return words.t("diff.verdicts", lang, counts=", ".join(parts), tail=tail)
 
 
-def render_table(result: DiffResult) -> str:
-    """Plain text for a terminal."""
-    cols = _columns(result)
-    rows = display_rows(result)
-    lines = [_heading(result), *_sources(result), ""]
-    lines += [f"warning: {w}" for w in result.warnings]
-    if result.warnings:
-        lines.append("")
-    if result.kind == "variants" or result.config_changes:
-        lines.append("Configuration changes:" + ("" if result.config_changes else " none"))
-        lines += [f"  {text}" for text in _config_lines(result)]
-        lines.append("")
-    lines.append(tabulate([[r[k] for k, _ in cols] for r in rows], [h for _, h in cols],
-                          tablefmt="simple", disable_numparse=True))
-    lines += ["", _summary_line(result)]
-    for text in (_mcnemar_text(result), _per_class_text(result)):
-        if text:
-            lines.append(text)
-    pcs = _per_class_rows(result)
-    if pcs:
-        lines.append(tabulate(
-            [[p["class"], p["a"], p["b"], p["delta"], p["p_holm"]] for p in pcs],
-            ["class", result.a.label, result.b.label, "Δ (95% CI)", "p (Holm)"],
-            tablefmt="simple", disable_numparse=True,
-        ))  # fmt: skip
-    lines += ["", *result.notes]
-    return "\n".join(lines) + "\n"
+def context(result: DiffResult, lang: str = "en") -> dict[str, Any]:
+    """What the diff templates show, every word in ``lang``."""
+    lang = words.check_lang(lang)
+    variants = result.kind == "variants"
+    if variants:
+        heading = words.t("diff.heading_variants", lang, title=result.title, a=result.a.label, b=result.b.label)
+        sources = [words.t("diff.source_variants", lang, suite=result.suite, store=result.a.store)]
+    else:
+        heading = words.t("diff.heading_stores", lang, title=result.title)
+        sources = [
+            words.t("diff.source_old", lang, store=result.a.store, suite=result.a.suite),
+            words.t("diff.source_new", lang, store=result.b.store, suite=result.b.suite),
+        ]
+    mcnemar = per_class_text = None
+    if variants:
+        m = result.mcnemar
+        mcnemar = (
+            words.t("diff.mcnemar_none", lang)
+            if m is None
+            else words.t(
+                "diff.mcnemar", lang, seeds=m["seeds"], a_only=m["a_right_b_wrong"],
+                b_only=m["a_wrong_b_right"], a=result.a.label, b=result.b.label,
+            )
+        )  # fmt: skip
+        if result.per_class is None:
+            per_class_text = words.t("diff.per_class_none", lang)
+        elif not result.per_class:
+            per_class_text = words.t("diff.per_class_unchanged", lang, n=result.num_classes)
+        else:
+            per_class_text = words.t("diff.per_class_changed", lang, n=result.num_classes)
+    return {
+        "lang": lang,
+        "kind": result.kind,
+        "heading": heading,
+        "sources": sources,
+        "warnings": [_message(w, lang) for w in result.warnings],
+        "show_config": variants or bool(result.config_changes),
+        "config_lines": _config_lines(result),
+        "comparison": comparison_table(result, lang),
+        "summary": _summary_line(result, lang),
+        "legend": words.t("report.direction_legend", lang),
+        "mcnemar": mcnemar,
+        "per_class_text": per_class_text,
+        "per_class": per_class_table(result, lang),
+        "notes": [_message(n, lang) for n in result.notes],
+        "bench_version": bench.__version__,
+    }
 
 
-def render_markdown(result: DiffResult) -> str:
-    """A Markdown document (GitHub tables; user text escaped for table cells)."""
-    cols = _columns(result)
-    rows = display_rows(result)
-    out = [f"# {_heading(result)}", ""]
-    out += [f"- {md_cell(s)}" for s in _sources(result)]
-    out.append("")
-    for w in result.warnings:
-        out.append(f"> **Warning:** {md_cell(w)}")
-    if result.warnings:
-        out.append("")
-    if result.kind == "variants" or result.config_changes:
-        out += ["## Configuration changes", ""]
-        out += [f"- `{t}`" for t in _config_lines(result)] or ["None."]
-        out.append("")
-    out += ["## Comparison", ""]
-    out.append(tabulate([[md_cell(r[k]) for k, _ in cols] for r in rows],
-                        [md_cell(h) for _, h in cols], tablefmt="github", disable_numparse=True))
-    out += ["", _summary_line(result), ""]
-    if result.kind == "variants":
-        out += ["## Paired test and classes", "", _mcnemar_text(result) or "", ""]
-        out += [_per_class_text(result) or "", ""]
-        pcs = _per_class_rows(result)
-        if pcs:
-            out.append(tabulate(
-                [[md_cell(p[k]) for k in ("class", "a", "b", "delta", "p_holm")] for p in pcs],
-                ["class", md_cell(result.a.label), md_cell(result.b.label), "Δ (95% CI)",
-                 "p (Holm)"],
-                tablefmt="github", disable_numparse=True,
-            ))  # fmt: skip
-            out.append("")
-    out += [*[f"*{n}*" for n in result.notes], ""]
-    return "\n".join(out)
-
-
-def render_html(result: DiffResult, templates: Optional[str | Path] = None) -> str:
+def render_html(result: DiffResult, templates: Optional[str | Path] = None, lang: str = "en") -> str:
     """One self-contained HTML file; the template autoescapes every user text."""
-    from bench.formatting import template_environment
-
-    try:
-        template = template_environment(templates).get_template("diff.html.j2")
-    except Exception as exc:  # a user's template folder may lack or break the file
-        raise BenchError(f"template diff.html.j2: {exc}") from None
-    return template.render(
-        heading=_heading(result),
-        sources=_sources(result),
-        warnings=result.warnings,
-        kind=result.kind,
-        show_config=result.kind == "variants" or bool(result.config_changes),
-        config_lines=_config_lines(result),
-        columns=_columns(result),
-        rows=display_rows(result),
-        summary=_summary_line(result),
-        mcnemar=_mcnemar_text(result),
-        per_class_text=_per_class_text(result),
-        per_class=_per_class_rows(result),
-        a_label=result.a.label,
-        b_label=result.b.label,
-        notes=result.notes,
-        bench_version=bench.__version__,
-    )
+    return tables.render(template_environment(templates), _TEMPLATES["html"], context(result, lang))
 
 
-def render(result: DiffResult, fmt: str = "table") -> str:
-    """The diff in one of :data:`FORMATS`."""
-    if fmt == "table":
-        return render_table(result)
-    if fmt == "md":
-        return render_markdown(result)
-    if fmt == "html":
-        return render_html(result)
+def render(
+    result: DiffResult, fmt: str = "table", *, lang: str = "en", templates: Optional[str | Path] = None
+) -> str:
+    """The diff in one of :data:`FORMATS`, words in ``lang``."""
     if fmt == "json":
-        return json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    raise BenchError(f"--format: {fmt!r} is not allowed — allowed: {', '.join(FORMATS)}")
+        return json.dumps(result.to_dict(words.check_lang(lang)), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if fmt not in _TEMPLATES:
+        raise BenchError(f"--format: {fmt!r} is not allowed — allowed: {', '.join(FORMATS)}")
+    return render_template(result, fmt, lang=lang, templates=templates)
+
+
+def render_template(
+    result: DiffResult, fmt: str, *, lang: str = "en", templates: Optional[str | Path] = None
+) -> str:
+    """The diff through its template for ``fmt`` (table, md or html)."""
+    return tables.render(template_environment(templates), _TEMPLATES[fmt], context(result, lang))

@@ -23,18 +23,29 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterable, Optional
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Any, Iterable, Optional
 
 from bench.errors import BenchError
+from bench.files import atomic_path, write_text_atomic
+from bench.manifest import manifest_columns
+from bench.status import Status
 
-__all__ = ["FORMATS", "MlflowSummary", "export_mlflow", "export_runs", "flatten", "runs_table"]
+if TYPE_CHECKING:  # pandas is imported when a table is made, not when the CLI starts
+    import pandas as pd
+
+__all__ = [
+    "FORMATS",
+    "MlflowSummary",
+    "export_mlflow",
+    "export_runs",
+    "flatten",
+    "metrics_table",
+    "runs_table",
+]
 
 FORMATS = ("csv", "json", "parquet")
-_ID_COLUMNS = ["suite", "variant", "seed", "key", "status"]
+_ID_COLUMNS = ["suite", "variant", "seed", "key", "status", "task"]
 _TAIL_COLUMNS = ["started_at", "finished_at", "host", "error"]
-_JSON_COLUMNS = ["config", "versions", "hardware", "dataset"]
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -56,22 +67,23 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 def runs_table(
     store_path: str | Path, suite: Optional[str] = None, with_config: bool = False
-) -> pd.DataFrame:
+) -> "pd.DataFrame":
     """Every trained run of a store: identifiers, status, one column per metric, times, host.
 
+    Metrics come in the metric table's order (then any a user's model recorded, by name).
     Times are UTC timestamps.  ``with_config`` adds the resolved configuration as
-    ``config.<key path>`` columns.
+    ``config.<key path>`` columns and each run's reproducibility manifest as ``manifest.*``.
     """
-    from bench.store import ResultStore
+    import pandas as pd
 
-    with ResultStore(store_path, create=False) as store:
-        name = store.suite_definition(suite)["name"]
-        runs = store.runs_frame(name)
-    runs = runs[runs["status"] != "missing"].reset_index(drop=True)
-    metrics = [c for c in runs.columns if c not in set(_ID_COLUMNS + _TAIL_COLUMNS + _JSON_COLUMNS)]
+    from bench import results
+
+    found = results.load(store_path, suite, predictions=False, history=False)
+    runs = found.finished.reset_index(drop=True)
+    manifests = found.run_manifests if with_config else {}
     table = runs[
         [c for c in _ID_COLUMNS if c in runs]
-        + sorted(metrics)
+        + found.metric_names
         + [c for c in _TAIL_COLUMNS if c in runs]
     ].copy()
     table["seed"] = table["seed"].astype("int64")
@@ -80,13 +92,41 @@ def runs_table(
             table[column] = pd.to_datetime(table[column], unit="s", utc=True)
     if with_config and len(runs):
         config = pd.DataFrame(
-            [flatten(json.loads(text or "{}"), "config") for text in runs["config"]]
+            [
+                flatten(json.loads(text or "{}"), "config") | manifest_columns(manifests.get(key))
+                for text, key in zip(runs["config"], runs["key"])
+            ]
         )
         for column in config.columns:  # mixed None/str/int columns: keep them as text
             if config[column].map(type).nunique() > 1:
                 config[column] = config[column].map(lambda v: None if v is None else str(v))
         table = pd.concat([table, config], axis=1)
     return table
+
+
+def metrics_table(
+    store_path: str | Path, suite: Optional[str] = None, lang: str = "en"
+) -> "pd.DataFrame":
+    """What each metric column of :func:`runs_table` is: one row per recorded metric with its
+    label (in ``lang``), kind, unit, direction, whether it is a cost and how seeds aggregate,
+    all from the metric table (:mod:`bench.metrics`)."""
+    import pandas as pd
+
+    from bench import formatting, results, words
+    from bench import metrics as metric_table
+
+    lang = words.check_lang(lang)
+    found = results.load(store_path, suite, predictions=False, history=False)
+    rows = []
+    for name in found.metric_names:
+        metric = metric_table.get(name)
+        rows.append({
+            "name": name, "label": metric.label(lang), "kind": metric.kind.value,
+            "unit": formatting.unit(name, lang), "direction": metric.direction.value,
+            "cost": metric.cost, "aggregate": metric.aggregate.value, "task": metric.task,
+        })  # fmt: skip
+    columns = ["name", "label", "kind", "unit", "direction", "cost", "aggregate", "task"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def export_runs(
@@ -97,11 +137,19 @@ def export_runs(
     suite: Optional[str] = None,
     with_config: bool = False,
     stream: Optional[IO[str]] = None,
+    describe_metrics: bool = False,
+    lang: str = "en",
 ) -> Optional[Path]:
-    """Write :func:`runs_table` as ``fmt`` to ``out`` (or to ``stream``/stdout); return ``out``."""
+    """Write :func:`runs_table` as ``fmt`` to ``out`` (or to ``stream``/stdout); return ``out``.
+
+    ``describe_metrics`` writes :func:`metrics_table` instead: what each metric column is.
+    """
     if fmt not in FORMATS:
         raise BenchError(f"--format: {fmt!r} is not allowed — choose one of: {', '.join(FORMATS)}")
-    table = runs_table(store_path, suite, with_config)
+    if describe_metrics:
+        table = metrics_table(store_path, suite, lang)
+    else:
+        table = runs_table(store_path, suite, with_config)
     if fmt == "parquet":
         if out is None:
             raise BenchError("--format parquet writes a binary file: give --out FILE.parquet")
@@ -113,8 +161,8 @@ def export_runs(
                 "pip install 'bench[parquet]' (or pip install pyarrow)"
             ) from None
         path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        table.to_parquet(path, index=False)
+        with atomic_path(path) as temporary:
+            table.to_parquet(temporary, index=False)
         return path
     if fmt == "csv":
         text = table.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
@@ -124,10 +172,7 @@ def export_runs(
     if out is None:
         (stream or sys.stdout).write(text)
         return None
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_text_atomic(Path(out), text)
 
 
 # -- MLflow ---------------------------------------------------------------------------------
@@ -147,7 +192,10 @@ class MlflowSummary:
         )
 
 
-_STATUS = {"ok": "FINISHED", "failed": "FAILED", "diverged": "FAILED", "budget": "KILLED"}
+_STATUS = {
+    Status.OK.value: "FINISHED", Status.FAILED.value: "FAILED",
+    Status.DIVERGED.value: "FAILED", Status.BUDGET.value: "KILLED",
+}  # fmt: skip
 _BATCH = 100  # MLflow accepts at most 100 params (1000 metrics) per log_batch call
 
 
@@ -166,15 +214,11 @@ def export_mlflow(
     (rendered into a temporary folder when there is none).
     """
     mlflow, entities, MlflowException = _import_mlflow()
-    from bench.store import ResultStore
+    from bench import results
 
     store_path = Path(store_path)
-    with ResultStore(store_path, create=False) as store:
-        definition = store.suite_definition(suite)
-        name = definition["name"]
-        runs = store.runs_frame(name)
-        runs = runs[runs["status"] != "missing"]
-        history = store.history_frame(runs["key"].unique())
+    found = results.load(store_path, suite, predictions=False)
+    definition, name, runs, history = found.definition, found.name, found.finished, found.history
     uri = tracking_uri or mlflow.get_tracking_uri()
     experiment = experiment or f"bench/{name}"
     try:
@@ -241,8 +285,10 @@ def _log_run(
     parent: str,
     suite: str,
     run: dict[str, Any],
-    history: pd.DataFrame,
+    history: "pd.DataFrame",
 ) -> None:
+    from bench.results import RUN_COLUMNS
+
     started = _millis(run.get("started_at"))
     tags = {
         "mlflow.parentRunId": parent,
@@ -272,7 +318,7 @@ def _log_run(
     metrics = [
         entities.Metric(name, float(run[name]), finished, 0)
         for name in sorted(run)
-        if name not in _ID_COLUMNS + _TAIL_COLUMNS + _JSON_COLUMNS
+        if name not in RUN_COLUMNS
         and isinstance(run[name], (int, float))
         and math.isfinite(float(run[name]))
     ]

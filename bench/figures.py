@@ -4,11 +4,10 @@ Every plotting function takes pandas DataFrames (or arrays) and an output path, 
 PNG, closes its figure and returns the path.  The inputs are:
 
 ``runs``
-    one row per run: ``variant``, ``seed``, ``status`` ('ok', 'failed', 'diverged',
-    'budget', 'missing') and metric columns (``accuracy``, ``top5_accuracy``, ``loss``,
-    ``flops``, ``params``, ``train_seconds``, ``images_per_second``, ``latency_ms``; NaN
-    allowed, missing columns are treated as all-NaN).  Only ``status == 'ok'`` rows are
-    plotted; variants keep their order of first appearance (the baseline first).
+    one row per run: ``variant``, ``seed``, ``status`` and one column per metric the runs
+    recorded (names of the metric table, :mod:`bench.metrics`; NaN allowed, missing columns
+    are treated as all-NaN).  Only successful runs are plotted; variants keep their order
+    of first appearance (the baseline first).
 ``history``
     long table of per-epoch values: ``variant``, ``seed``, ``epoch``, ``name``, ``value``.
 
@@ -17,7 +16,8 @@ is always dark grey, the other variants take the colour-blind-safe seaborn palet
 :func:`all_figures` draws every figure that has data and returns their titles and captions.
 
 Every function takes ``lang`` (``en``/``ru``): titles, axis labels, legends and captions
-come from :mod:`bench.i18n` in that language.
+come from the word catalogs (:mod:`bench.words`) in that language; metric labels, directions
+and fraction-ness from the metric table (:mod:`bench.metrics`).
 """
 
 from __future__ import annotations
@@ -39,17 +39,20 @@ import seaborn as sns
 from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, FuncFormatter
 
-from bench.i18n import gettext as _t
+from bench import metrics
+from bench.status import Status
+from bench.words import t as _t
 
 __all__ = [
     "DPI",
-    "accuracy_by_variant",
-    "accuracy_vs_cost",
     "all_figures",
+    "by_variant_metrics",
     "confusion_matrix_plot",
     "figure_data_uri",
     "learning_curves",
-    "per_class_accuracy_plot",
+    "metric_by_variant",
+    "metric_vs_cost",
+    "per_class_plot",
     "variant_order",
     "variant_palette",
 ]
@@ -58,19 +61,26 @@ DPI = 110
 BASELINE_COLOR = "#3b3b3b"
 _WIDTH = 8.0  # inches; ~880 px at DPI 110, fits a laptop screen and the report column
 
-METRIC_LABELS = {
-    "accuracy": "Accuracy",
-    "top5_accuracy": "Top-5 accuracy",
-    "loss": "Loss",
-    "flops": "FLOPs per example (forward pass)",
-    "macs": "Multiply-adds per example",
-    "params": "Parameters",
-    "train_seconds": "Training time per run",
-    "images_per_second": "Throughput (images/s)",
-    "latency_ms": "Latency (ms)",
-}
-_FRACTION_METRICS = {"accuracy", "top5_accuracy", "val_accuracy"}
-_LOWER_IS_BETTER = {"loss", "val_loss", "latency_ms", "train_seconds", "flops", "params"}
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _metric_label(metric: str, lang: str) -> str:
+    """An axis label: the metric's label, capitalised, with its unit unless that is in it."""
+    from bench.formatting import unit
+
+    text = _capitalised(metrics.label(metric, lang))
+    shown = "" if _fraction_metric(metric) else unit(metric, lang)
+    return f"{text} ({shown})" if shown and shown not in text else text
+
+
+def _fraction_metric(metric: str) -> bool:
+    return metrics.get(metric).is_fraction
+
+
+def _lower_is_better(metric: str) -> bool:
+    return metrics.get(metric).direction is metrics.Direction.LOWER
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -107,7 +117,7 @@ def _ok(runs: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["variant", "seed", "status"])
     frame = runs
     if "status" in frame.columns:
-        frame = frame[frame["status"].astype(str) == "ok"]
+        frame = frame[frame["status"].astype(str) == Status.OK.value]
     frame = frame.copy()
     frame["variant"] = frame["variant"].astype(str)
     return frame
@@ -132,7 +142,7 @@ def _summary(ok: pd.DataFrame, metric: str, order: Sequence[str]) -> pd.DataFram
             n, mean, low, high = int(row["n"]), row["mean"], row["ci_low"], row["ci_high"]
         else:
             n, mean, low, high = 0, math.nan, math.nan, math.nan
-        if metric in _FRACTION_METRICS and np.isfinite(low):  # a proportion stays in [0, 1]
+        if _fraction_metric(metric) and np.isfinite(low):  # a proportion stays in [0, 1]
             low, high = max(low, 0.0), min(high, 1.0)
         rows.append({"variant": name, "n": n, "mean": mean, "low": low, "high": high})
     frame = pd.DataFrame(rows, columns=["variant", "n", "mean", "low", "high"])
@@ -140,7 +150,8 @@ def _summary(ok: pd.DataFrame, metric: str, order: Sequence[str]) -> pd.DataFram
 
 
 def _is_fraction(metric: str, values: Iterable[float]) -> bool:
-    if metric not in _FRACTION_METRICS and not metric.endswith("accuracy"):
+    """A fraction metric (the metric table says so) whose values do lie in 0..1."""
+    if not _fraction_metric(metric):
         return False
     finite = [v for v in values if v is not None and np.isfinite(v)]
     return bool(finite) and min(finite) >= 0.0 and max(finite) <= 1.0
@@ -192,7 +203,7 @@ def _label(name: str, limit: int = 38) -> str:
 
 
 # -- figures ---------------------------------------------------------------------------
-def accuracy_by_variant(
+def metric_by_variant(
     runs: pd.DataFrame,
     path: str | Path,
     metric: str = "accuracy",
@@ -213,10 +224,10 @@ def accuracy_by_variant(
         baseline = order[0]
     palette = dict(palette) if palette is not None else variant_palette(order, baseline)
     ok = _ok(runs)
-    label = _t(METRIC_LABELS.get(metric, metric.replace("_", " ")), lang)
-    title = title if title is not None else _t("{label} by variant", lang, label=label)
+    label = _metric_label(metric, lang)
+    title = title if title is not None else _t("figure.label_by_variant", lang, label=_capitalised(metrics.label(metric, lang)))
     if not order:
-        return _empty_figure(path, _t("no runs", lang), title)
+        return _empty_figure(path, _t("figure.no_runs", lang), title)
     summary = _summary(ok, metric, order)
     values = _numeric(ok, metric)
     fraction = _is_fraction(metric, values.dropna().tolist())
@@ -243,9 +254,9 @@ def accuracy_by_variant(
                 ls="--",
                 lw=1.2,
                 zorder=1,
-                label=_t("baseline mean", lang)
+                label=_t("figure.baseline_mean", lang)
                 if baseline.lower() == "baseline"
-                else _t("baseline mean ({name})", lang, name=_label(baseline, 24)),
+                else _t("figure.baseline_mean_name", lang, name=_label(baseline, 24)),
             )
         for y, row in zip(ys, summary.itertuples(index=False)):
             colour = palette.get(row.variant, BASELINE_COLOR)
@@ -265,7 +276,7 @@ def accuracy_by_variant(
                 ax.text(
                     0.01,
                     y,
-                    _t("no successful runs", lang) if row.n == 0 else _t("no data", lang),
+                    _t("figure.no_successful_runs", lang) if row.n == 0 else _t("figure.no_data", lang),
                     transform=ax.get_yaxis_transform(),
                     va="center",
                     fontsize=9,
@@ -302,7 +313,7 @@ def accuracy_by_variant(
                 tick.set_fontweight("bold")
         ax.set_ylim(len(order) - 0.5, -0.6)
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(label + (_t("  (lower is better)", lang) if metric in _LOWER_IS_BETTER else ""))
+        ax.set_xlabel(label + (_t("figure.lower_is_better", lang) if _lower_is_better(metric) else ""))
         if fraction:
             finite = pd.concat([values.dropna(), summary["low"].dropna(), summary["high"].dropna()])
             span = float(finite.max() - finite.min()) if len(finite) else 0.0
@@ -319,7 +330,7 @@ def accuracy_by_variant(
                 color="#666666",
                 lw=2.2,
                 markersize=6,
-                label=_t("mean ± 95% CI", lang),
+                label=_t("figure.mean_95_ci", lang),
             ),
             Line2D(
                 [],
@@ -329,7 +340,7 @@ def accuracy_by_variant(
                 color="#666666",
                 alpha=0.55,
                 markersize=4,
-                label=_t("single seeds", lang),
+                label=_t("figure.single_seeds", lang),
             ),
         ]
         if ax.get_legend_handles_labels()[0]:
@@ -356,7 +367,7 @@ def learning_curves(
     """
     needed = {"variant", "epoch", "name", "value"}
     if history is None or len(history) == 0 or not needed <= set(history.columns):
-        return _empty_figure(path, _t("no training history", lang), _t("Learning curves", lang))
+        return _empty_figure(path, _t("figure.no_training_history", lang), _t("figure.learning_curves", lang))
     frame = history.copy()
     frame["variant"] = frame["variant"].astype(str)
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
@@ -371,12 +382,12 @@ def learning_curves(
     palette = dict(palette) if palette is not None else variant_palette(order, baseline)
 
     panels = [
-        ("Accuracy", ("val_accuracy", "accuracy")),
-        ("Loss", ("val_loss", "loss")),
+        ("accuracy", ("val_accuracy", "accuracy")),
+        ("loss", ("val_loss", "loss")),
     ]
     panels = [(t, names) for t, names in panels if frame["name"].isin(names).any()]
     if not panels or frame.empty:
-        return _empty_figure(path, _t("no accuracy or loss history", lang), _t("Learning curves", lang))
+        return _empty_figure(path, _t("figure.no_accuracy_or_loss_history", lang), _t("figure.learning_curves", lang))
 
     n_epochs = frame["epoch"].nunique()
     dodge = min(0.12, 0.8 / max(1, len(order)))
@@ -424,9 +435,9 @@ def learning_curves(
                 ax.set_xticks(epochs)
             if len(epochs) == 1:
                 ax.set_xlim(epochs[0] - 0.6, epochs[0] + 0.6)
-            ax.set_xlabel(_t("epoch", lang))
-            ax.set_title(_t(panel, lang), loc="left")
-            if panel == "Accuracy":
+            ax.set_xlabel(_t("figure.epoch", lang))
+            ax.set_title(_metric_label(panel, lang), loc="left")
+            if _fraction_metric(panel):
                 vals = frame[frame["name"].isin((val_name, train_name))]["value"]
                 if len(vals) and vals.min() >= 0 and vals.max() <= 1:
                     span = float(vals.max() - vals.min())
@@ -441,13 +452,13 @@ def learning_curves(
                 [],
                 color=palette.get(v, BASELINE_COLOR),
                 lw=2.2,
-                label=_label(v, 30) + (_t(" (baseline)", lang) if v == baseline and v != "baseline" else ""),
+                label=_label(v, 30) + (_t("figure.baseline_suffix", lang) if v == baseline and v != "baseline" else ""),
             )
             for v in order
         ]
         handles += [
-            Line2D([], [], color="#666666", ls="-", lw=2, label=_t("validation", lang)),
-            Line2D([], [], color="#666666", ls="--", lw=1.3, label=_t("training", lang)),
+            Line2D([], [], color="#666666", ls="-", lw=2, label=_t("figure.validation", lang)),
+            Line2D([], [], color="#666666", ls="--", lw=1.3, label=_t("figure.training", lang)),
         ]
         fig.legend(
             handles=handles,
@@ -460,13 +471,6 @@ def learning_curves(
         return _finish(fig, path)
 
 
-_COST_TITLES = {
-    "flops": "FLOPs",
-    "macs": "multiply-adds",
-    "params": "parameters",
-    "train_seconds": "training time",
-    "latency_ms": "latency",
-}
 
 
 def _place_labels(ax: plt.Axes, table: pd.DataFrame, baseline: str | None) -> None:
@@ -525,7 +529,7 @@ def _place_labels(ax: plt.Axes, table: pd.DataFrame, baseline: str | None) -> No
         )
 
 
-def accuracy_vs_cost(
+def metric_vs_cost(
     runs: pd.DataFrame,
     path: str | Path,
     x: str = "flops",
@@ -537,10 +541,10 @@ def accuracy_vs_cost(
     palette: Mapping[str, Any] | None = None,
     lang: str = "en",
 ) -> Path:
-    """Mean accuracy (95% t-interval over seeds) against the mean cost ``x``, per variant.
+    """Mean ``metric`` (95% t-interval over seeds) against the mean cost ``x``, per variant.
 
     Points carry the variant names; Pareto variants (no other variant is both cheaper and
-    more accurate) are filled and ringed and joined by a step line, the others hollow.
+    better on ``metric``) are filled and ringed and joined by a step line, the others hollow.
     The x axis is logarithmic when the costs span more than a factor of 10.
     """
     order = list(order) if order is not None else variant_order(runs)
@@ -548,9 +552,9 @@ def accuracy_vs_cost(
         baseline = order[0]
     palette = dict(palette) if palette is not None else variant_palette(order, baseline)
     ok = _ok(runs)
-    x_label = _t(METRIC_LABELS.get(x, x.replace("_", " ")), lang)
-    y_label = _t(METRIC_LABELS.get(metric, metric), lang)
-    title = _t("{y} vs {x}", lang, y=y_label, x=_t(_COST_TITLES.get(x, x.replace("_", " ")), lang))
+    x_label = _metric_label(x, lang)
+    y_label = _metric_label(metric, lang)
+    title = _t("figure.y_vs_x", lang, y=y_label, x=metrics.label(x, lang))
     acc = _summary(ok, metric, order).set_index("variant")
     cost = _summary(ok, x, order).set_index("variant")
     table = pd.DataFrame(
@@ -558,11 +562,16 @@ def accuracy_vs_cost(
     )
     table = table[np.isfinite(table["x"]) & np.isfinite(table["y"])]
     if table.empty:
-        return _empty_figure(path, _t("no successful runs with {x} and {metric}", lang, x=x, metric=metric), title)
+        return _empty_figure(
+            path, _t("figure.no_runs_with", lang, x=metrics.label(x, lang), metric=metrics.label(metric, lang)), title
+        )
     if pareto is None:
         from bench.analysis import pareto_front
 
-        pareto = pareto_front(table.rename(columns={"x": "cost", "y": "score"}), x="cost", y="score")
+        pareto = pareto_front(
+            table.rename(columns={"x": "cost", "y": "score"}), x="cost", y="score",
+            maximize_y=not _lower_is_better(metric),
+        )  # fmt: skip
     pareto = {str(p) for p in pareto}
     fraction = _is_fraction(metric, table["y"].tolist())
 
@@ -620,11 +629,14 @@ def accuracy_vs_cost(
             )
         ax.margins(x=0.12, y=0.15)
         _place_labels(ax, table, baseline)
-        if x in ("flops", "macs", "params"):
+        kind = metrics.get(x).kind
+        if kind in (metrics.Kind.FLOPS, metrics.Kind.MACS, metrics.Kind.COUNT):
             ax.xaxis.set_major_formatter(EngFormatter(sep=" "))
-        elif x == "train_seconds":
-            ax.xaxis.set_major_formatter(EngFormatter(unit="s", sep=" "))
-        ax.set_xlabel(x_label + (_t("  (log scale)", lang) if log_x else ""))
+        elif kind is metrics.Kind.SECONDS:
+            from bench.formatting import unit
+
+            ax.xaxis.set_major_formatter(EngFormatter(unit=unit(x, lang), sep=" "))
+        ax.set_xlabel(x_label + (_t("figure.log_scale", lang) if log_x else ""))
         ax.set_ylabel(y_label)
         if fraction:
             span = float(
@@ -644,7 +656,7 @@ def accuracy_vs_cost(
                 markerfacecolor="#777777",
                 markeredgecolor="#222222",
                 markersize=8,
-                label=_t("Pareto (not beaten on both axes)", lang),
+                label=_t("figure.pareto_legend", lang),
             ),
             Line2D(
                 [],
@@ -655,9 +667,9 @@ def accuracy_vs_cost(
                 markeredgecolor="#777777",
                 markeredgewidth=2,
                 markersize=7,
-                label=_t("dominated", lang),
+                label=_t("figure.dominated", lang),
             ),
-            Line2D([], [], color="#777777", lw=1.5, label=_t("95% CI over seeds", lang)),
+            Line2D([], [], color="#777777", lw=1.5, label=_t("figure.95_ci_over_seeds", lang)),
         ]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, -0.13), ncol=3)
         return _finish(fig, path)
@@ -669,7 +681,7 @@ def confusion_matrix_plot(
     """Row-normalised confusion matrix (rows: true class), annotated up to 12 classes."""
     counts = np.asarray(matrix, dtype=float)
     if counts.ndim != 2 or counts.shape[0] == 0 or counts.shape[0] != counts.shape[1]:
-        return _empty_figure(path, _t("no confusion matrix", lang), title)
+        return _empty_figure(path, _t("figure.no_confusion_matrix", lang), title)
     sums = counts.sum(axis=1, keepdims=True)
     normalised = np.divide(counts, sums, out=np.zeros_like(counts), where=sums > 0)
     n = counts.shape[0]
@@ -696,10 +708,10 @@ def confusion_matrix_plot(
             linecolor="white",
             xticklabels=[_label(c, 16) for c in names] if n <= 50 else False,
             yticklabels=[_label(c, 16) for c in names] if n <= 50 else False,
-            cbar_kws={"label": _t("fraction of the true class", lang), "shrink": 0.8},
+            cbar_kws={"label": _t("figure.fraction_of_the_true_class", lang), "shrink": 0.8},
         )
-        ax.set_xlabel(_t("predicted class", lang))
-        ax.set_ylabel(_t("true class", lang))
+        ax.set_xlabel(_t("figure.predicted_class", lang))
+        ax.set_ylabel(_t("figure.true_class", lang))
         if n <= 50:
             long = max((len(c) for c in names), default=0) > 3 or n > 12
             ax.set_xticklabels(
@@ -707,26 +719,40 @@ def confusion_matrix_plot(
             )
             ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
         ax.grid(False)
-        ax.set_title(title or _t("Confusion matrix (row-normalised)", lang), loc="left")
+        ax.set_title(title or _t("figure.confusion_matrix_row_normalised", lang), loc="left")
         return _finish(fig, path)
 
 
-def per_class_accuracy_plot(frame: pd.DataFrame, path: str | Path, lang: str = "en") -> Path:
-    """Heatmap of per-class accuracy: variants (rows, given order) × classes (columns)."""
-    needed = {"variant", "class_name", "accuracy"}
-    if frame is None or len(frame) == 0 or not needed <= set(frame.columns):
-        return _empty_figure(path, _t("no per-class results", lang), _t("Per-class accuracy", lang))
+def per_class_metric(frame: pd.DataFrame | None) -> str | None:
+    """The metric a per-class frame holds: its one column besides ``variant`` and ``class_name``
+    (the run's task says which: accuracy for classes, AP for detection)."""
+    if frame is None or not {"variant", "class_name"} <= set(frame.columns):
+        return None
+    others = [c for c in frame.columns if c not in ("variant", "class_name")]
+    return str(others[0]) if len(others) == 1 else None
+
+
+def per_class_plot(frame: pd.DataFrame, path: str | Path, lang: str = "en") -> Path:
+    """Heatmap of a per-class score: variants (rows, given order) × classes (columns).
+
+    ``frame`` has ``variant``, ``class_name`` and one column named after the metric the
+    scores are (:func:`per_class_metric`), mean over seeds.
+    """
+    metric = per_class_metric(frame)
+    if metric is None or len(frame) == 0:
+        return _empty_figure(path, _t("figure.no_per_class_results", lang))
+    label = _capitalised(metrics.label(metric, lang))
     data = frame.copy()
     data["variant"] = data["variant"].astype(str)
     data["class_name"] = data["class_name"].astype(str)
-    data["accuracy"] = pd.to_numeric(data["accuracy"], errors="coerce")
+    data[metric] = pd.to_numeric(data[metric], errors="coerce")
     rows = variant_order(data)
     cols = list(dict.fromkeys(data["class_name"].tolist()))
     table = data.pivot_table(
-        index="variant", columns="class_name", values="accuracy", aggfunc="mean", dropna=False
+        index="variant", columns="class_name", values=metric, aggfunc="mean", dropna=False
     ).reindex(index=rows, columns=cols)
     finite = table.to_numpy()[np.isfinite(table.to_numpy())]
-    fraction = finite.size > 0 and finite.min() >= 0 and finite.max() <= 1
+    fraction = _is_fraction(metric, finite.tolist())
     annotate = len(cols) <= 12 and len(rows) <= 30
     width = min(16.0, max(5.5, 0.62 * len(cols) + 3.5))
     height = max(2.2, 0.42 * len(rows) + 1.6)
@@ -745,17 +771,17 @@ def per_class_accuracy_plot(frame: pd.DataFrame, path: str | Path, lang: str = "
             linecolor="white",
             xticklabels=[_label(c, 16) for c in cols],
             yticklabels=[_label(r) for r in rows],
-            cbar_kws={"label": _t("accuracy (%)", lang) if fraction else _t("accuracy", lang)},
+            cbar_kws={"label": f"{label} (%)" if fraction else _metric_label(metric, lang)},
         )
         long = max((len(c) for c in cols), default=0) > 3 or len(cols) > 12
         ax.set_xticklabels(
             ax.get_xticklabels(), rotation=45 if long else 0, ha="right" if long else "center"
         )
         ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
-        ax.set_xlabel(_t("class", lang))
+        ax.set_xlabel(_t("figure.class", lang))
         ax.set_ylabel("")
         ax.grid(False)
-        ax.set_title(_t("Per-class accuracy (mean over seeds)", lang), loc="left")
+        ax.set_title(_t("figure.per_class_title", lang, label=label), loc="left")
         return _finish(fig, path)
 
 
@@ -802,6 +828,32 @@ def _attach_variants(history: pd.DataFrame, runs: pd.DataFrame | None) -> pd.Dat
     return history.merge(keys, on="run_key", how="inner")
 
 
+def _file_stem(metric: str) -> str:
+    """A metric name as a file name (metric names are identifiers; a user's own may not be)."""
+    return metric if metric.isidentifier() else _slug(metric)
+
+
+def by_variant_metrics(runs: pd.DataFrame) -> list[str]:
+    """The metrics drawn "by variant", in table order: every report metric the successful
+    runs hold, except the costs (drawn against the primary metric instead) and metrics whose
+    value is the same in every run (nothing to see); the first (primary) one is drawn even
+    then, so a single run still gets its figure."""
+    ok = _ok(runs)
+    named = set(metrics.report_metrics(ok.columns)) | set(metrics.compared_metrics(ok.columns))
+    present = [c for c in ok.columns if c in named and _numeric(ok, c).notna().any()]
+    primary = next(iter(metrics.compared_metrics(present)), None)
+    shown = []
+    for name in metrics.report_metrics(present):
+        if metrics.get(name).cost:
+            continue
+        if name == primary or _numeric(ok, name).dropna().nunique() > 1:
+            shown.append(name)
+    if primary in shown:  # the primary metric leads: the cost figures plot it
+        shown.remove(primary)
+        shown.insert(0, primary)
+    return shown
+
+
 def all_figures(
     runs: pd.DataFrame,
     history: pd.DataFrame | None,
@@ -844,45 +896,36 @@ def all_figures(
         no_value = [r.variant for r in counts.itertuples() if r.n == 0 and r.variant in with_ok]
         notes = []
         if single:
-            notes.append(_t("no interval for {names} (a single seed)", lang, names=", ".join(single)))
+            notes.append(_t("figure.no_interval", lang, names=", ".join(single)))
         if failed:
-            notes.append(_t("no successful runs: {names}", lang, names=", ".join(failed)))
+            notes.append(_t("figure.no_successful_runs_names", lang, names=", ".join(failed)))
         if no_value:
-            notes.append(_t("not measured: {names}", lang, names=", ".join(no_value)))
+            notes.append(_t("figure.not_measured_names", lang, names=", ".join(no_value)))
         text = "; ".join(notes)
         return (" " + text[:1].upper() + text[1:] + ".") if notes else ""
 
-    for metric, fig_id, title in (
-        ("accuracy", "accuracy", "Accuracy by variant"),
-        ("top5_accuracy", "top5", "Top-5 accuracy by variant"),
-    ):
-        values = _numeric(ok, metric).dropna()
-        if values.empty or (metric == "top5_accuracy" and values.min() >= 0.999):
-            continue
-        accuracy_by_variant(
-            runs,
-            fig_dir / f"{fig_id}.png",
-            metric=metric,
-            baseline=baseline,
-            order=order,
-            palette=palette,
-            title=_t(title, lang),
-            lang=lang,
-        )
-        add(
-            fig_id,
-            _t(title, lang),
-            _t(
-                "{label} of each variant (rows). Large marker: mean over seeds; "
-                "whiskers: 95% t confidence interval of the mean (clipped to 0–100%); "
-                "small dots: single seeds; "
-                "dashed line and shaded band: the baseline's mean and its interval.",
-                lang,
-                label=_t(METRIC_LABELS[metric], lang),
-            )
-            + seeds_note(metric),
-            f"{fig_id}.png",
-        )
+    shown = by_variant_metrics(ok)
+    primary = shown[0] if shown else None
+
+    def by_variant(metric: str) -> None:
+        label = _capitalised(metrics.label(metric, lang))
+        title = _t("figure.label_by_variant", lang, label=label)
+        file_name = f"{_file_stem(metric)}.png"
+        metric_by_variant(
+            runs, fig_dir / file_name, metric=metric, baseline=baseline, order=order, palette=palette,
+            title=title, lang=lang,
+        )  # fmt: skip
+        facts = metrics.get(metric)
+        caption = _t("figure.by_variant_caption", lang, label=label,
+                     direction=_t(f"direction.{facts.direction.value}", lang))  # fmt: skip
+        if facts.is_fraction:
+            caption += _t("figure.interval_clipped", lang)
+        add(metric, title, caption + seeds_note(metric), file_name)
+
+    # the task's own metrics first (what the suite is about), the ones every run records later
+    for metric in shown:
+        if metrics.get(metric).task is not None or metric == primary:
+            by_variant(metric)
 
     if (
         history is not None
@@ -911,60 +954,47 @@ def all_figures(
             )
             add(
                 "learning_curves",
-                _t("Learning curves", lang),
-                _t(
-                    "Accuracy (left) and loss (right) after each epoch. Solid: validation; dashed: "
-                    "training. Lines: mean over seeds; bands: range from the lowest to the highest "
-                    "seed. Successful runs only.",
-                    lang,
-                ),
+                _t("figure.learning_curves", lang),
+                _t("figure.learning_curves_caption", lang),
                 "learning_curves.png",
             )
 
-    for x, fig_id, title, what in (
-        ("flops", "accuracy_vs_flops", "Accuracy vs FLOPs", "forward FLOPs per example"),
-        ("train_seconds", "accuracy_vs_time", "Accuracy vs training time", "training time per run"),
-    ):
-        acc = _summary(ok, "accuracy", order)
+    for x, suffix in (("flops", "flops"), ("train_seconds", "time")):
+        if primary is None or primary == x:
+            continue
+        score = _summary(ok, primary, order)
         cost = _summary(ok, x, order)
-        usable = np.isfinite(acc["mean"].to_numpy()) & np.isfinite(cost["mean"].to_numpy())
+        usable = np.isfinite(score["mean"].to_numpy()) & np.isfinite(cost["mean"].to_numpy())
         if not usable.any():
             continue
-        accuracy_vs_cost(
-            runs, fig_dir / f"{fig_id}.png", x=x, baseline=baseline, order=order, palette=palette,
-            lang=lang,
-        )
+        file_name = f"{_file_stem(primary)}_vs_{suffix}.png"
+        metric_vs_cost(
+            runs, fig_dir / file_name, x=x, metric=primary, baseline=baseline, order=order,
+            palette=palette, lang=lang,
+        )  # fmt: skip
         missing = [v for v, ok_ in zip(order, usable) if not ok_]
         add(
-            fig_id,
-            _t(title, lang),
-            _t(
-                "Mean accuracy over seeds (whiskers: 95% t confidence interval, within 0–100%) "
-                "against the mean {what}. Filled, ringed points joined by the step line are "
-                "Pareto-optimal: no other variant is both cheaper and more accurate; hollow points "
-                "are dominated.",
-                lang,
-                what=_t(what, lang),
-            )
-            + (_t(" Not shown (no data): {names}.", lang, names=", ".join(missing)) if missing else ""),
-            f"{fig_id}.png",
+            f"{primary}_vs_{suffix}",
+            _t("figure.y_vs_x", lang, y=_capitalised(metrics.label(primary, lang)), x=metrics.label(x, lang)),
+            _t("figure.vs_cost_caption", lang, metric=metrics.label(primary, lang), what=metrics.label(x, lang))
+            + (_t("figure.not_shown_no_data_names", lang, names=", ".join(missing)) if missing else ""),
+            file_name,
         )
 
-    if (
-        per_class is not None
-        and len(per_class)
-        and {"variant", "class_name", "accuracy"} <= set(per_class.columns)
-    ) and pd.to_numeric(per_class["accuracy"], errors="coerce").notna().any():
-        per_class_accuracy_plot(per_class, fig_dir / "per_class_accuracy.png", lang=lang)
+    for metric in shown:
+        if metrics.get(metric).task is None and metric != primary:
+            by_variant(metric)
+
+    scored = per_class_metric(per_class)
+    if scored is not None and len(per_class) and pd.to_numeric(per_class[scored], errors="coerce").notna().any():
+        label = _capitalised(metrics.label(scored, lang))
+        file_name = f"per_class_{_file_stem(scored)}.png"
+        per_class_plot(per_class, fig_dir / file_name, lang=lang)
         add(
-            "per_class_accuracy",
-            _t("Per-class accuracy", lang),
-            _t(
-                "Accuracy on each class (columns) for each variant (rows), mean over seeds, "
-                "in percent.",
-                lang,
-            ),
-            "per_class_accuracy.png",
+            f"per_class_{scored}",
+            _t("figure.per_class", lang, label=label),
+            _t("figure.per_class_caption", lang, label=label),
+            file_name,
         )
 
     for index, item in enumerate(_confusion_items(confusion)):
@@ -973,9 +1003,9 @@ def all_figures(
             continue
         variant = item.get("variant")
         title = item.get("title") or (
-            _t("Confusion matrix: {variant}", lang, variant=variant)
+            _t("figure.confusion_matrix_variant", lang, variant=variant)
             if variant
-            else _t("Confusion matrix", lang)
+            else _t("figure.confusion_matrix", lang)
         )
         file_name = f"confusion_{_slug(str(variant)) if variant else index}_{index}.png"
         confusion_matrix_plot(
@@ -988,13 +1018,9 @@ def all_figures(
         add(
             f"confusion_{index}",
             title,
-            (_t("Confusion matrix for {variant}", lang, variant=variant) if variant else _t("Confusion matrix", lang))
+            (_t("figure.confusion_matrix_for_variant", lang, variant=variant) if variant else _t("figure.confusion_matrix", lang))
             + (f" ({item['caption']})" if item.get("caption") else "")
-            + _t(
-                ", row-normalised: each row (true class) shows the fraction of its examples "
-                "predicted as each class; the diagonal is per-class recall.",
-                lang,
-            ),
+            + _t("figure.confusion_caption_tail", lang),
             file_name,
         )
     return figures

@@ -116,6 +116,14 @@ class Metric:
     def is_fraction(self) -> bool:
         return self.kind is Kind.FRACTION
 
+    @property
+    def varies_by_seed(self) -> bool:
+        """Whether seeds scatter its values (accuracy, loss, time), unlike sizes and counts.
+
+        Zero spread over seeds is then a warning sign, not an exact difference.
+        """
+        return self.kind not in (Kind.COUNT, Kind.FLOPS, Kind.MACS, Kind.EPOCHS)
+
     def label(self, lang: str = "en") -> str:
         return self.labels.get(lang) or self.labels["en"]
 

@@ -21,18 +21,20 @@ import http.server
 import json
 import re
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import bench
-from bench import i18n
+from bench import words
 from bench.errors import BenchError
+from bench.files import make_folder, write_text_atomic
+from bench.layout import REPORT_HTML as REPORT_NAME
+from bench.layout import REPORTS_DIR
+from bench.layout import STORE_FILENAME as STORE_NAME
 
 __all__ = ["SiteEntry", "find_reports", "publish_site", "serve"]
-
-STORE_NAME = "results.sqlite"
-REPORT_NAME = "report.html"
 
 
 @dataclass
@@ -45,7 +47,9 @@ class SiteEntry:
     dataset: str = "—"
     date: str = "—"  # when its last run finished (or the report was written), YYYY-MM-DD HH:MM
     best_variant: Optional[str] = None
-    best_accuracy: Optional[float] = None
+    best_metric: Optional[str] = None  # the metric the best variant is best on (the task's first)
+    best_value: Optional[float] = None
+    best_text: str = "—"  # that value with its label, in the entry's language
     runs_ok: Optional[int] = None
     runs_planned: Optional[int] = None
     runs_failed: int = 0
@@ -74,10 +78,9 @@ def find_reports(reports_dir: str | Path) -> list[_Found]:
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         store = folder / STORE_NAME
         if store.is_file():
-            from bench.store import ResultStore
+            from bench import results
 
-            with ResultStore(store, create=False) as results:
-                names = results.suite_names()
+            names = results.suite_names(store)
             if names:
                 found.append(_Found(folder, store, names))
                 continue
@@ -87,7 +90,7 @@ def find_reports(reports_dir: str | Path) -> list[_Found]:
 
 
 def publish_site(
-    reports_dir: str | Path = "reports",
+    reports_dir: str | Path = REPORTS_DIR,
     out: str | Path = "site",
     *,
     base_url: Optional[str] = None,
@@ -103,9 +106,12 @@ def publish_site(
     every page (default: each suite's own, and English for the index).  ``diff`` is
     ``(OLD_STORE, NEW_STORE)`` for an extra page comparing two measurements of a suite.
     """
-    lang = i18n.check_lang(lang) if lang else None
+    lang = words.check_lang(lang) if lang else None
     base_url = _check_base_url(base_url)
-    out = Path(out)
+    if Path(out).exists() and not Path(out).is_dir():
+        raise BenchError(f"--out {out}: is a file, not a folder; give a folder for the site")
+    shown_index = Path(out) / "index.html"
+    out = Path(out).resolve()  # every check and every delete below is on the real path
     reports_root = Path(reports_dir)
     found = find_reports(reports_root)
     if not found and not diff:
@@ -120,7 +126,7 @@ def publish_site(
             f"--out {out}: the folder exists and is not a bench site (no index.html); "
             "choose an empty or new folder"
         )
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     environment = _environment(templates)
 
     entries: list[SiteEntry] = []
@@ -151,26 +157,23 @@ def publish_site(
         canonical=(base_url + "index.html") if base_url else None,
     )
     index = out / "index.html"
-    index.write_text(page, encoding="utf-8")
+    write_text_atomic(index, page)
     _remove_stale_pages(out, {e.slug for e in entries})
-    if not diff_page and (out / "diff.html").is_file():
-        (out / "diff.html").unlink()
-    (out / "site.json").write_text(
+    stale_diff = out / "diff.html"
+    if not diff_page and (stale_diff.is_symlink() or stale_diff.is_file()):
+        stale_diff.unlink()  # a link itself, never what it points to
+    write_text_atomic(
+        out / "site.json",
         json.dumps([asdict(e) | {"href": e.href} for e in entries], indent=2, ensure_ascii=False),
-        encoding="utf-8",
     )
-    return index
+    return shown_index
 
 
 # -- pages ----------------------------------------------------------------------------------
 def _environment(templates: Optional[str | Path]) -> Any:
-    from bench.formatting import template_environment
+    from bench.tables import template_environment
 
-    try:
-        environment = template_environment(templates)
-    except FileNotFoundError as exc:
-        raise BenchError(f"--templates: {exc}") from None
-    return i18n.install(environment)
+    return template_environment(templates)
 
 
 def _render_suite(
@@ -183,70 +186,57 @@ def _render_suite(
     base_url: Optional[str],
 ) -> SiteEntry:
     """The suite's report re-rendered into the site, with a way back to the index."""
+    from bench import formatting, results
+    from bench import metrics as metric_table
     from bench.report import build_context
-    from bench.store import ResultStore
+    from bench.tables import render
 
-    if page_dir.exists():
-        shutil.rmtree(page_dir)
-    page_dir.mkdir(parents=True)
-    with ResultStore(store_path, create=False) as store:
-        context = build_context(store, page_dir, suite, lang=lang)
-        runs = store.runs_frame(suite)
+    final_dir, page_dir = page_dir, _new_page_dir(page_dir)
+    try:
+        found = results.load(store_path, suite)
+        context = build_context(found, page_dir, lang, seeds=True)
+    except BaseException:
+        _discard_page_dir(page_dir)
+        raise
     context["site"] = {
         "index": "../index.html",
         "canonical": f"{base_url}{slug}/{REPORT_NAME}" if base_url else None,
     }
-    context["seed_runs"] = seed_rows(runs)
     try:
-        page = environment.get_template("report.html.j2").render(**context)
-    except Exception as exc:  # a user's template folder may lack or break the file
-        raise BenchError(f"template report.html.j2: {exc}") from None
-    (page_dir / REPORT_NAME).write_text(page, encoding="utf-8")
+        page = render(environment, "report.html.j2", context)
+    except BaseException:
+        _discard_page_dir(page_dir)
+        raise
+    write_text_atomic(page_dir / REPORT_NAME, page)
+    _swap_in(page_dir, final_dir)
 
-    finished = runs["finished_at"].dropna() if "finished_at" in runs else []
-    when = (
-        dt.datetime.fromtimestamp(float(max(finished))).strftime("%Y-%m-%d %H:%M")
-        if len(finished)
+    last = found.last_finished()
+    when = dt.datetime.fromtimestamp(last).strftime("%Y-%m-%d %H:%M") if last is not None else "—"
+    best = context["best"]
+    counts = context["counts"]
+    best_text = (
+        f"{formatting.value(best['value'], best['metric'], context['lang'])} "
+        f"({metric_table.label(best['metric'], context['lang'])})"
+        if best
         else "—"
     )
-    best = max(
-        (r for r in context["results"] if r["accuracy"] is not None),
-        key=lambda r: r["accuracy"],
-        default=None,
-    )
-    counts = context["counts"]
     return SiteEntry(
         slug=slug,
-        title=context["suite"]["title"],
-        suite=context["suite"]["name"],
+        title=found.title,
+        suite=found.name,
         dataset=str(context["dataset"]["name"]),
         date=when,
         best_variant=best["variant"] if best else None,
-        best_accuracy=best["accuracy"] if best else None,
+        best_metric=best["metric"] if best else None,
+        best_value=best["value"] if best else None,
+        best_text=best_text,
         runs_ok=counts["ok"],
         runs_planned=counts["planned"],
-        runs_failed=counts["failed"] + counts["diverged"] + counts["budget"],
+        runs_failed=sum(counts[s] for s in results.UNSUCCESSFUL),
         lang=context["lang"],
         source="store",
         origin=str(store_path),
     )
-
-
-def seed_rows(runs: Any) -> dict[str, list[dict[str, Any]]]:
-    """Each variant's runs, seed by seed, for the report's "show individual seeds" rows."""
-    from bench.report import _num
-
-    columns = {
-        "accuracy": "accuracy", "top5": "top5_accuracy", "loss": "loss", "flops": "flops",
-        "params": "params", "train_seconds": "train_seconds",
-        "images_per_second": "images_per_second", "latency_ms": "latency_ms",
-    }  # fmt: skip
-    rows: dict[str, list[dict[str, Any]]] = {}
-    for run in runs.sort_values(["seed"], kind="stable").to_dict("records"):
-        row = {"seed": int(run["seed"]), "status": run["status"]}
-        row.update({name: _num(run.get(column)) for name, column in columns.items()})
-        rows.setdefault(run["variant"], []).append(row)
-    return rows
 
 
 _BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
@@ -254,29 +244,38 @@ _META = re.compile(r'<meta\s+name="bench:([a-z-]+)"\s+content="([^"]*)"', re.IGN
 
 
 def _copy_report(folder: Path, page_dir: Path, slug: str, lang: Optional[str]) -> SiteEntry:
-    """A report without its store: copied with its figures, a link to the index added."""
-    if page_dir.exists():
-        shutil.rmtree(page_dir)
-    shutil.copytree(
-        folder, page_dir, ignore=shutil.ignore_patterns("*.sqlite", "*.sqlite-*", "*.md", ".*")
-    )
+    """A report without its store: copied with its figures, a link to the index added.
+
+    Symbolic links in the report folder are not copied: the site holds only the
+    report's own files, never what a link points to elsewhere.
+    """
+    final_dir = page_dir
+    page_dir = _new_page_dir(final_dir)
+    page_dir.rmdir()  # copytree makes it
+    try:
+        shutil.copytree(folder, page_dir, ignore=_not_copied)
+    except BaseException:
+        _discard_page_dir(page_dir)
+        raise
     page = (page_dir / REPORT_NAME).read_text(encoding="utf-8", errors="replace")
     meta = {k: html_lib.unescape(v) for k, v in _META.findall(page)}
     page_lang = meta.get("lang") or _html_lang(page) or "en"
-    nav_lang = lang or (page_lang if page_lang in i18n.LANGUAGES else "en")
+    nav_lang = lang or (page_lang if page_lang in words.LANGUAGES else words.DEFAULT_LANG)
     nav = (
         '<nav class="site" style="font:0.9rem system-ui,sans-serif;margin:8px 16px">'
-        f'<a href="../index.html">← {html_lib.escape(i18n.t("All reports", nav_lang))}</a></nav>'
+        f'<a href="../index.html">← {html_lib.escape(words.t("site.all_reports", nav_lang))}</a></nav>'
     )
     if 'class="site"' not in page:
         match = _BODY_TAG.search(page)
         page = page[: match.end()] + nav + page[match.end() :] if match else nav + page
-    (page_dir / REPORT_NAME).write_text(page, encoding="utf-8")
+    write_text_atomic(page_dir / REPORT_NAME, page)
+    _swap_in(page_dir, final_dir)
     title = meta.get("title") or _tag_text(page, "h1") or _tag_text(page, "title") or folder.name
     runs = meta.get("runs", "")
     ok, _, planned = runs.partition("/")
     modified = dt.datetime.fromtimestamp((folder / REPORT_NAME).stat().st_mtime)
-    best_accuracy = meta.get("best-accuracy")
+    best_metric = meta.get("best-metric") or ("accuracy" if meta.get("best-accuracy") else None)
+    best_value = _float_or_none(meta.get("best-value") or meta.get("best-accuracy"))
     return SiteEntry(
         slug=slug,
         title=title,
@@ -284,7 +283,9 @@ def _copy_report(folder: Path, page_dir: Path, slug: str, lang: Optional[str]) -
         dataset=meta.get("dataset") or "—",
         date=meta.get("generated") or modified.strftime("%Y-%m-%d %H:%M"),
         best_variant=meta.get("best") or None,
-        best_accuracy=_float_or_none(best_accuracy),
+        best_metric=best_metric,
+        best_value=best_value,
+        best_text=_best_text(best_metric, best_value, page_lang),
         runs_ok=int(ok) if ok.isdigit() else None,
         runs_planned=int(planned) if planned.isdigit() else None,
         lang=page_lang,
@@ -308,11 +309,11 @@ def _render_diff(
     if len(paths) != 2:
         raise BenchError("--diff: give two stores, OLD.sqlite NEW.sqlite")
     result = bench_diff.diff_stores(paths[0], paths[1])
-    page = bench_diff.render_html(result, templates=templates)
-    nav_lang = lang or "en"
+    nav_lang = words.check_lang(lang or result.suite_lang)
+    page = bench_diff.render_html(result, templates=templates, lang=nav_lang)
     nav = (
         '<nav class="site" style="font:0.9rem system-ui,sans-serif;margin:8px 16px">'
-        f'<a href="index.html">← {html_lib.escape(i18n.t("All reports", nav_lang))}</a></nav>'
+        f'<a href="index.html">← {html_lib.escape(words.t("site.all_reports", nav_lang))}</a></nav>'
     )
     match = _BODY_TAG.search(page)
     page = page[: match.end()] + nav + page[match.end() :] if match else nav + page
@@ -322,21 +323,79 @@ def _render_diff(
             f'<link rel="canonical" href="{html_lib.escape(base_url)}diff.html">\n</head>',
             1,
         )
-    (out / "diff.html").write_text(page, encoding="utf-8")
+    write_text_atomic(out / "diff.html", page)
     return {"href": "diff.html", "old": str(paths[0]), "new": str(paths[1])}
 
 
 def _remove_stale_pages(out: Path, current: set[str]) -> None:
-    """Pages an earlier ``bench publish`` made for suites that are gone (listed in site.json)."""
+    """Pages an earlier ``bench publish`` made for suites that are gone (listed in site.json).
+
+    site.json is only a hint: a slug is removed only when it names a real folder
+    directly inside ``out`` (no ``..``, no separator, no symbolic link) holding a
+    report.html, that is, a page this command made.
+    """
     try:
         previous = json.loads((out / "site.json").read_text(encoding="utf-8"))
         slugs = {str(entry["slug"]) for entry in previous}
     except (OSError, ValueError, TypeError, KeyError):
         return
     for slug in slugs - current:
-        folder = out / slug
-        if folder.parent == out and (folder / REPORT_NAME).is_file():
+        folder = _own_page(out, slug)
+        if folder is not None:
             shutil.rmtree(folder)
+
+
+_SLUG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _own_page(out: Path, slug: str) -> Optional[Path]:
+    """``out/slug`` if it is a page folder bench publish made there, else None."""
+    if not _SLUG.fullmatch(slug) or slug in (".", ".."):
+        return None
+    folder = out / slug
+    if folder.is_symlink() or not folder.is_dir() or folder.resolve().parent != out.resolve():
+        return None
+    if (folder / REPORT_NAME).is_symlink() or not (folder / REPORT_NAME).is_file():
+        return None
+    return folder
+
+
+def _new_page_dir(final_dir: Path) -> Path:
+    """A fresh hidden folder beside ``final_dir`` to build the page in (swapped in when done)."""
+    return Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".new", dir=final_dir.parent))
+
+
+def _swap_in(built: Path, final_dir: Path) -> None:
+    """Replace the page folder with the one just built; refuse to touch what publish did not make."""
+    if final_dir.is_symlink() or (final_dir.exists() and not final_dir.is_dir()):
+        _discard_page_dir(built)
+        raise BenchError(
+            f"--out: {final_dir} is a symbolic link or a file where bench publish puts a page; "
+            "it removes only the pages it made — move it away and publish again"
+        )
+    old = None
+    if final_dir.exists():
+        if _own_page(final_dir.parent, final_dir.name) is None and any(final_dir.iterdir()):
+            _discard_page_dir(built)
+            raise BenchError(
+                f"--out: {final_dir} is a folder bench publish did not make (no report.html); "
+                "move it away and publish again"
+            )
+        old = final_dir.with_name(built.name[:-4] + ".old")
+        final_dir.rename(old)
+    built.rename(final_dir)
+    if old is not None:
+        shutil.rmtree(old)
+
+
+def _discard_page_dir(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _not_copied(folder: str, names: list[str]) -> set[str]:
+    """Stores, Markdown, hidden files and every symbolic link stay out of the site."""
+    skipped = set(shutil.ignore_patterns("*.sqlite", "*.sqlite-*", "*.md", ".*")(folder, names))
+    return skipped | {name for name in names if (Path(folder) / name).is_symlink()}
 
 
 def _entry_view(entry: SiteEntry) -> dict[str, Any]:
@@ -376,6 +435,17 @@ def _tag_text(page: str, tag: str) -> Optional[str]:
 def _html_lang(page: str) -> Optional[str]:
     match = re.search(r'<html\b[^>]*\blang="([^"]+)"', page, re.IGNORECASE)
     return match.group(1) if match else None
+
+
+def _best_text(metric: Optional[str], value: Optional[float], lang: str) -> str:
+    """"97.3% (accuracy)": a copied report's best value with its metric's label."""
+    if metric is None or value is None:
+        return "—"
+    from bench import formatting
+    from bench import metrics as metric_table
+
+    lang = lang if lang in words.LANGUAGES else words.DEFAULT_LANG
+    return f"{formatting.value(value, metric, lang)} ({metric_table.label(metric, lang)})"
 
 
 def _float_or_none(text: Optional[str]) -> Optional[float]:

@@ -1,40 +1,39 @@
 """Render a suite's results store into report.md and report.html.
 
-This module gathers: it reads the store, asks :mod:`bench.analysis` for every
-number and verdict, asks :mod:`bench.figures` for the plots, and hands one
-context dict to the Jinja2 templates, which only present.  It never imports
-TensorFlow, so a report renders in about a second.
+This module gathers: it reads the store once (:mod:`bench.results`), asks
+:mod:`bench.analysis` for every number and verdict, asks :mod:`bench.figures` for the
+plots, prepares every table once as text (:mod:`bench.tables`, numbers and words from
+:mod:`bench.formatting` and :mod:`bench.words`) and hands one context to the Jinja2
+templates, which only lay it out.  The metrics shown are those of the metric table
+(:mod:`bench.metrics`) the store holds.  It never imports TensorFlow, so a report
+renders in about a second.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
-import math
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
 import yaml
-from tabulate import tabulate
 
 import bench
-from bench import analysis, i18n
-from bench.errors import BenchError
-from bench.store import ResultStore
+from bench import analysis, formatting, results, words
+from bench import metrics as metric_table
+from bench.files import make_folder, write_text_atomic
 from bench.configdiff import describe_changes
+from bench.layout import FIGURES_DIR, REPORT_HTML, REPORT_MD
+from bench.manifest import manifest_summary
+from bench.results import SuiteResults, finite_or_none
+from bench.status import Status
+from bench.tables import Cell, Column, Row, Table, metric_column, render, template_environment
 
-CONVENTION = (
-    "FLOPs = 2 × multiply-adds of convolutions and dense layers, for one forward pass of one "
-    "example at the suite's input size; bias, batch-norm, activations and pooling are not counted. "
-    "Training FLOPs ≈ 3 × forward × images seen."
-)
-RESULT_METRICS = (
-    "accuracy", "top5_accuracy", "loss", "flops", "macs", "params",
-    "train_seconds", "images_per_second", "latency_ms",
-)
+__all__ = ["build_context", "render_report"]
 
 
 def render_report(
@@ -48,356 +47,482 @@ def render_report(
 
     ``lang`` (``en``/``ru``) overrides the suite's ``lang:`` for every generated word.
     """
-    from bench.formatting import template_environment
-
     store_path = Path(store_path)
-    out = Path(out_dir) if out_dir else store_path.parent
-    try:
-        environment = template_environment(templates)
-    except FileNotFoundError as exc:
-        raise BenchError(f"--templates: {exc}") from None
-    i18n.install(environment)
-    with ResultStore(store_path, create=False) as store:
-        context = build_context(store, out, suite_name, lang=lang)
+    environment = template_environment(templates)
+    found = results.load(store_path, suite_name)
+    out = make_folder(Path(out_dir) if out_dir else store_path.parent)
+    context = build_context(found, out, lang=lang)
     written = []
-    for template_name, file_name in (("report.md.j2", "report.md"), ("report.html.j2", "report.html")):
-        try:
-            template = environment.get_template(template_name)
-        except Exception as exc:  # a user's template folder may lack or break a file
-            raise BenchError(f"template {template_name}: {exc}") from None
+    for template_name, file_name in (("report.md.j2", REPORT_MD), ("report.html.j2", REPORT_HTML)):
         target = out / file_name
-        target.write_text(template.render(**context), encoding="utf-8")
+        write_text_atomic(target, render(environment, template_name, context))
         written.append(target)
     return written
 
 
 def build_context(
-    store: ResultStore, out_dir: Path, suite_name: Optional[str] = None, lang: Optional[str] = None
+    found: SuiteResults, out_dir: Path, lang: Optional[str] = None, *, seeds: bool = False
 ) -> dict[str, Any]:
-    """Everything the templates show, computed from the store (words in ``lang``)."""
-    definition = store.suite_definition(suite_name)
-    definition["lang"] = lang = i18n.check_lang(lang or definition.get("lang") or None)
-    runs = store.runs_frame(definition["name"])
-    for metric in RESULT_METRICS:
-        if metric not in runs.columns:
-            runs[metric] = np.nan
-    variants_info = {v["name"]: v for v in definition["variants"]}
-    baseline = definition.get("baseline", "base")
-    changes = {name: describe_changes(v["changes"]) for name, v in variants_info.items()}
-    ok = runs[runs["status"] == "ok"]
-    dataset = _dataset_info(runs, definition)
-    predictions = {key: _pair(store.predictions(key)) for key in ok["key"].unique()}
-    predictions = {k: v for k, v in predictions.items() if v is not None}
+    """Everything the templates show, computed from one suite's results (words in ``lang``).
 
-    summary = analysis.summarize(runs, [m for m in RESULT_METRICS if m in runs.columns])
-    means = analysis.summary_wide(summary, "mean")
-    stds = analysis.summary_wide(summary, "std")
-    pareto = _pareto(summary)
-    comparisons = _comparisons(runs, definition, predictions)
-    claims = _claims(runs, comparisons, definition)
+    ``seeds`` adds each run's own row under its variant in the results table (the
+    published site's "show individual seeds").
+    """
+    lang = words.check_lang(lang or found.lang)
+    runs = found.runs
+    present = found.metric_names
+    # the table's metrics the store holds, then any a user's own model recorded (by name)
+    shown = metric_table.report_metrics(present) + [m for m in present if not metric_table.is_known(m)]
+    primary = _primary_metric(present)
+    changes = {v["name"]: describe_changes(v["changes"]) for v in found.variants if v.get("changes")}
+    dataset = found.dataset()
+    pairs = found.labelled_predictions()
+
+    summary = analysis.summarize(runs, shown) if shown else pd.DataFrame()
+    comparisons = _comparisons(found, primary, pairs)
+    claims = _claims(found, comparisons)
+    records = analysis.records(comparisons) if comparisons is not None else []
     sentences = (
-        analysis.conclusion_sentences(
-            comparisons, changes={n: f"{n} ({c})" for n, c in changes.items()}, lang=lang
-        )
-        if comparisons is not None and len(comparisons)
+        words.conclusion_sentences(records, changes={n: f"{n} ({c})" for n, c in changes.items()}, lang=lang)
+        if records
         else []
     )
-
-    results = []
-    for name in _order(runs, definition):
-        mean = means.loc[name] if name in means.index else pd.Series(dtype=float)
-        std = stds.loc[name] if name in stds.index else pd.Series(dtype=float)
-        statuses = runs[runs["variant"] == name]["status"].value_counts().to_dict()
-        notes = ", ".join(f"{n} {i18n.t(s, lang)}" for s, n in statuses.items() if s != "ok")
-        results.append(
-            {
-                "variant": name,
-                "changes": changes.get(name, "—"),
-                "n": int(statuses.get("ok", 0)),
-                "accuracy": _num(mean.get("accuracy")),
-                "accuracy_std": _num(std.get("accuracy")),
-                "top5": _num(mean.get("top5_accuracy")),
-                "top5_std": _num(std.get("top5_accuracy")),
-                "loss": _num(mean.get("loss")),
-                "flops": _num(mean.get("flops")),
-                "macs": _num(mean.get("macs")),
-                "params": _num(mean.get("params")),
-                "train_seconds": _num(mean.get("train_seconds")),
-                "images_per_second": _num(mean.get("images_per_second")),
-                "latency_ms": _num(mean.get("latency_ms")),
-                "pareto": name in pareto,
-                "notes": notes,
-            }
-        )
-
-    conclusions = _conclusion_rows(comparisons, changes)
-    for row in conclusions:
-        row["verdict_detail"] = i18n.verdict_detail(row["verdict_detail"], lang)
-    per_class, confusion = _per_class(runs, predictions, dataset, baseline, lang)
-    history = store.history_frame(ok["key"].unique())
-    history = history.merge(
-        runs[["key", "variant", "seed"]].drop_duplicates("key").rename(columns={"key": "run_key"}),
-        on="run_key",
-    ) if len(history) else history
-    figures = _figures(runs, history, out_dir, baseline, confusion, per_class, lang)
+    per_class, confusion = _per_class(found, pairs, dataset, lang)
+    history = found.history[found.history["run_key"].isin(set(found.ok["key"]))]
+    figures = _figures(runs, history, out_dir, found.baseline, confusion, per_class, lang)
+    best = _best(summary, primary)
+    environment = found.environment()
 
     return {
         "suite": {
-            "name": definition["name"],
-            "title": definition.get("title") or definition["name"],
-            "description": definition.get("description", ""),
-            "source": definition.get("source", ""),
-            "profile": definition.get("profile"),
-            "baseline": baseline,
-            "alpha": definition.get("alpha", 0.05),
-            "min_effect": definition.get("min_effect", 0.0),
+            "name": found.name,
+            "title": found.title,
+            "description": found.definition.get("description", ""),
+            "source": found.definition.get("source", ""),
+            "profile": found.definition.get("profile"),
+            "baseline": found.baseline,
+            "alpha": found.alpha,
+            "min_effect": found.min_effect,
         },
         "lang": lang,
         "generated_at": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "bench_version": bench.__version__,
-        "convention": i18n.t(CONVENTION, lang),
-        "environment": _environment(ok if len(ok) else runs, lang),
-        "dataset": dataset,
-        "training": _training(definition),
-        "counts": _counts(runs),
-        "results": results,
-        "results_md": _results_markdown(results, lang),
-        "conclusions": conclusions,
-        "conclusions_md": _conclusions_markdown(conclusions, lang),
+        "convention": words.t("report.flops_convention_text", lang),
+        "environment": _environment(environment, lang),
+        "manifest": manifest_summary(found.manifest),
+        "dataset": _dataset(dataset),
+        "training": found.training,
+        "counts": found.counts(),
+        "best": best,
+        "results": _results_table(found, summary, shown, primary, changes, lang, seeds),
+        "conclusions": _conclusions_table(records, primary, changes, found, lang),
         "sentences": sentences,
-        "claims": claims,
-        "claims_md": _claims_markdown(claims, lang),
+        "statistics_notes": _statistics_notes(found, records, lang),
+        "claims": _claims_table(claims, lang),
         "figures": figures,
+        "legend": _legend(lang),
         "variants": [
             {
                 "name": v["name"],
-                "changes": changes.get(v["name"], "—"),
-                "description": v.get("description", ""),
+                "changes": changes.get(v["name"], ""),
+                "description": _description(v, lang),
                 "config_yaml": yaml.safe_dump(v["config"], sort_keys=False, allow_unicode=True),
             }
-            for v in definition["variants"]
+            for v in found.variants
         ],
-        "failures": _failures(runs),
-        "per_class": per_class_table(per_class),
-        "per_class_changes": _per_class_changes(runs, predictions, dataset, definition, changes),
+        "failures": _failures(found, lang),
+        "per_class": _per_class_table(per_class, lang),
+        "per_class_changes": _changed_classes(found, changes, lang),
     }
 
 
-# -- pieces -------------------------------------------------------------------------------
-def _num(value: Any) -> Optional[float]:
-    if value is None:
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _order(runs: pd.DataFrame, definition: dict[str, Any]) -> list[str]:
-    return [v["name"] for v in definition["variants"] if v["name"] in set(runs["variant"])]
-
-
-def _pair(arrays: dict[str, np.ndarray]) -> Optional[tuple[np.ndarray, np.ndarray]]:
-    if "y_true" in arrays and "y_pred" in arrays:
-        return arrays["y_true"].astype(np.int64), arrays["y_pred"].astype(np.int64)
-    return None
-
-
-def _pareto(summary: pd.DataFrame) -> set[str]:
-    wide = analysis.summary_wide(summary, "mean")
-    if wide.empty or wide["flops"].isna().all() or wide["accuracy"].isna().all():
-        return set()
-    return set(analysis.pareto_front(wide.dropna(subset=["flops", "accuracy"]), x="flops", y="accuracy"))
+# -- what is compared --------------------------------------------------------------------------
+def _primary_metric(present: list[str]) -> Optional[str]:
+    """The metric the conclusions are about: the first compared metric in table order (a task's
+    own, such as accuracy, comes before the costs every run records)."""
+    compared = metric_table.compared_metrics(present)
+    return compared[0] if compared else None
 
 
 def _comparisons(
-    runs: pd.DataFrame, definition: dict[str, Any], predictions: dict, metric: str = "accuracy"
+    found: SuiteResults, metric: Optional[str], pairs: dict[str, Any]
 ) -> Optional[pd.DataFrame]:
-    baseline = definition.get("baseline", "base")
-    if baseline not in set(runs["variant"]) or runs["variant"].nunique() < 2 or metric not in runs:
+    runs = found.runs
+    if metric is None or found.baseline not in set(runs["variant"]) or runs["variant"].nunique() < 2:
         return None
+    primary = metric == _primary_metric(found.metric_names)
     return analysis.compare_to_baseline(
         runs,
-        baseline,
+        found.baseline,
         metric,
-        alpha=definition.get("alpha", 0.05),
-        min_effect=definition.get("min_effect", 0.0) if metric == "accuracy" else 0.0,
-        predictions=predictions if metric == "accuracy" else None,
+        alpha=found.alpha,
+        min_effect=found.min_effect if primary else 0.0,
+        predictions=pairs if primary else None,
+        design=found.design if found.design and found.design.get("metric", metric) == metric else None,
     )
 
 
-def _claims(
-    runs: pd.DataFrame, comparisons: Optional[pd.DataFrame], definition: dict[str, Any]
-) -> list[dict[str, Any]]:
+def _statistics_notes(found: SuiteResults, records: list[Any], lang: str) -> list[str]:
+    """Lines under the conclusions: the multiple-comparison families, the sequential design
+    (when seeds were added by one), and which sources of variance each interval covers."""
+    if not records:
+        return []
+    notes = [words.t("report.families", lang, n=len(records))]
+    design = found.design
+    if design and any(r.design_decision for r in records):
+        spent = [v.get("alpha_spent") for v in design.get("variants", {}).values() if v.get("alpha_spent") is not None]
+        notes.append(words.t(
+            "report.sequential", lang, looks=", ".join(str(n) for n in design["looks"]),
+            spending=words.t(f"report.spending_{design['spending'].replace('-', '_')}", lang),
+            spent=formatting.number(max(spent)) if spent else formatting.DASH,
+            alpha=formatting.number(design["alpha"]),
+        ))  # fmt: skip
+    notes.append(words.variance_sources(records, lang))
+    extra = [words.outperforming_text(r, lang) for r in records]
+    notes += [f"{r.variant}: {text}" for r, text in zip(records, extra) if text]
+    return [n for n in notes if n]
+
+
+def _claims(found: SuiteResults, comparisons: Optional[pd.DataFrame]) -> list[Any]:
     """Each claim checked against the comparisons of its own metric."""
-    claims = [
-        {"variant": v["name"], **v["claim"]} for v in definition["variants"] if v.get("claim")
-    ]
+    claims = [{"variant": v["name"], **v["claim"]} for v in found.variants if v.get("claim")]
     if not claims or comparisons is None:
         return []
     frames = [comparisons]
-    for metric in {c["metric"] for c in claims} - {"accuracy"}:
-        other = _comparisons(runs, definition, {}, metric)
-        if other is not None:
-            frames.append(other)
-    lang = definition.get("lang", "en")
-    table = analysis.check_claims(pd.concat(frames), claims, lang=lang)
-    return _claim_rows(table, lang)
+    primary = _primary_metric(found.metric_names)
+    for metric in dict.fromkeys(c["metric"] for c in claims):
+        if metric != primary and metric in found.runs:
+            other = _comparisons(found, metric, {})
+            if other is not None:
+                frames.append(other)
+    return analysis.claim_records(pd.concat(frames), claims)
 
 
-def _claim_rows(table: pd.DataFrame, lang: str = "en") -> list[dict[str, Any]]:
+# -- tables ------------------------------------------------------------------------------------
+def _variant_cell(name: str, changes: str, baseline: str, lang: str, pareto: bool = False) -> Cell:
+    marks = [words.t("column.baseline_mark", lang)] if name == baseline else []
+    if pareto:
+        marks.append(words.t("report.pareto", lang))
+    return Cell(text=name, detail="" if name == baseline else changes, title=", ".join(marks), css="baseline" if name == baseline else "")
+
+
+def _results_table(
+    found: SuiteResults,
+    summary: pd.DataFrame,
+    shown: list[str],
+    primary: Optional[str],
+    changes: dict[str, str],
+    lang: str,
+    seeds: bool,
+) -> Table:
+    """Per variant: runs, and each shown metric's mean (± sd over seeds where it varies)."""
+    means = analysis.summary_wide(summary, "mean") if len(summary) else pd.DataFrame()
+    stds = analysis.summary_wide(summary, "std") if len(summary) else pd.DataFrame()
+    pareto = _pareto(means, primary)
+    columns = [
+        Column("variant", words.t("report.variant", lang)),
+        Column("runs", words.t("report.runs", lang), numeric=True),
+        *[metric_column(m, lang) for m in shown],
+        Column("notes", words.t("report.notes", lang)),
+    ]
     rows = []
-    for row in table.to_dict("records"):
-        rows.append(
-            {
-                "variant": row["variant"],
-                "claim": i18n.t(
-                    "{metric} {direction}", lang,
-                    metric=i18n.t(row["metric"], lang), direction=i18n.t(row["direction"], lang),
-                ),
-                "note": row.get("note") or "",
-                "measured": _delta_text(
-                    row["metric"], row.get("delta"), row.get("ci_low"), row.get("ci_high"), lang
-                ),
-                "verdict": row["result"],
-                "reason": row.get("reason", ""),
-            }
+    any_notes = False
+    seed_rows = found.seed_rows(shown) if seeds else {}
+    for name in found.variants_with_runs():
+        variant_runs = found.runs[found.runs["variant"] == name]
+        statuses = variant_runs["status"].value_counts().to_dict()
+        n = int(statuses.get(Status.OK.value, 0))
+        notes = ", ".join(
+            f"{count} {words.status_word(status, lang)}"
+            for status, count in statuses.items()
+            if status != Status.OK.value
         )
-    return rows
+        cells = [
+            _variant_cell(name, changes.get(name, ""), found.baseline, lang, name in pareto),
+            Cell(formatting.number(n), sort=n),
+        ]
+        for metric in shown:
+            mean = _at(means, name, metric)
+            sd = _at(stds, name, metric)
+            varies = sd is not None and sd > 0 and n > 1
+            aggregate = metric_table.get(metric).aggregate
+            text = (
+                formatting.value_spread(mean, sd, metric, lang)
+                if varies and aggregate is metric_table.Aggregate.MEAN
+                else formatting.value(mean, metric, lang)
+            )
+            cells.append(Cell(text, sort=mean))
+        cells.append(Cell(notes))
+        rows.append(Row(cells, css="baseline" if name == found.baseline else ""))
+        any_notes = any_notes or bool(notes)
+        for run in seed_rows.get(name, []):
+            seed_cells = [
+                Cell(words.t("report.seed_seed", lang, seed=run["seed"])),
+                Cell(words.status_word(run["status"], lang)),
+                *[Cell(formatting.value(run["values"][m], m, lang), sort=run["values"][m]) for m in shown],
+                Cell(""),
+            ]
+            rows.append(Row(seed_cells, css="seed"))
+    if not any_notes:  # a column of dashes says nothing
+        columns.pop()
+        for row in rows:
+            row.cells.pop()
+    caption = " ".join(
+        [words.t("report.successful_runs_only", lang), words.t("report.results_caption", lang)]
+    )
+    return Table("results", columns, rows, caption=caption)
 
 
-def _delta_text(metric: str, delta: Any, low: Any, high: Any, lang: str = "en") -> str:
-    if _num(delta) is None:
-        return "—"
-    if analysis.is_fraction_metric(metric):
-        scale, unit = 100.0, i18n.t(" pp", lang)
-    else:
-        scale, unit = 1.0, ""
-    text = f"{delta * scale:+.2f}{unit}"
-    if _num(low) is not None and _num(high) is not None:
-        text += i18n.t(" (95% CI {low} … {high})", lang, low=f"{low * scale:+.2f}", high=f"{high * scale:+.2f}")
+def _conclusions_table(
+    records: list[Any], metric: Optional[str], changes: dict[str, str], found: SuiteResults, lang: str
+) -> Table:
+    """Per variant against the baseline: the primary metric, Δ with its CI, p (Holm), verdict, cost ratios."""
+    if metric is None:
+        return Table("conclusions", [])
+    costs = [m for m in metric_table.cost_metrics() if m in found.metric_names]
+    columns = [
+        Column("variant", words.t("report.variant", lang)),
+        metric_column(metric, lang),
+        Column("delta", words.t("report.delta_vs_baseline", lang), numeric=True, metric=metric, unit=formatting.delta_unit(metric, lang)),
+        Column("ci", words.t("report.95_ci_of_delta", lang), numeric=True, metric=metric),
+        Column("p_holm", words.t("column.p_holm", lang), numeric=True),
+        Column("verdict", words.t("report.verdict", lang)),
+        *[
+            Column(f"{m}_ratio", words.t("report.ratio_of", lang, metric=metric_table.label(m, lang)), numeric=True, metric=m)
+            for m in costs
+        ],
+    ]
+    ordered = sorted(records, key=lambda r: -(finite_or_none(r.delta) if finite_or_none(r.delta) is not None else -np.inf))
+    rows = []
+    for rec in ordered:
+        cells = [
+            _variant_cell(rec.variant, changes.get(rec.variant, ""), found.baseline, lang),
+            Cell(formatting.value(rec.mean_variant, metric, lang), sort=finite_or_none(rec.mean_variant)),
+            Cell(formatting.delta(rec.delta, metric, lang), sort=finite_or_none(rec.delta)),
+            Cell(formatting.interval(rec.ci_low, rec.ci_high, metric, lang)),
+            Cell(formatting.p_value(rec.p_holm), sort=finite_or_none(rec.p_holm)),
+            Cell(words.verdict_detail(rec, lang), css=formatting.verdict_class(rec.verdict)),
+            *[
+                Cell(formatting.ratio(rec.cost_ratios.get(m)), sort=finite_or_none(rec.cost_ratios.get(m)))
+                for m in costs
+            ],
+        ]
+        rows.append(Row(cells))
+    caption = words.t(
+        "report.conclusions_caption_metric", lang,
+        metric=metric_table.label(metric, lang), baseline=found.baseline, alpha=formatting.number(found.alpha),
+    )  # fmt: skip
+    return Table("conclusions", columns, rows, caption=caption)
+
+
+def _claims_table(claims: list[Any], lang: str) -> Table:
+    columns = [
+        Column("variant", words.t("report.variant", lang)),
+        Column("claim", words.t("report.claim", lang)),
+        Column("measured", words.t("report.measured", lang)),
+        Column("verdict", words.t("report.verdict", lang)),
+        Column("note", words.t("report.note", lang)),
+    ]
+    rows = [
+        Row([
+            Cell(c.variant),
+            Cell(words.claim_text(c, lang)),
+            Cell(words.measured_text(c, lang)),
+            Cell(words.claim_result_word(c.result, lang), css=formatting.verdict_class(c.result),
+                 detail=words.claim_reason(c, lang)),
+            Cell(c.note or ""),
+        ])  # fmt: skip
+        for c in claims
+    ]
+    return Table("claims", columns, rows)
+
+
+def _failures(found: SuiteResults, lang: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "variant": r["variant"],
+            "seed": int(r["seed"]),
+            "status": words.status_word(r["status"], lang),
+            "error": "\n".join((r["error"] or "").strip().splitlines()[-6:]),
+        }
+        for r in found.unsuccessful.to_dict("records")
+    ]
+
+
+def _description(variant: dict[str, Any], lang: str) -> str:
+    """A variant's description: the user's own text, or the catalog's words for the base one."""
+    text = str(variant.get("description") or "")
+    if text == words.t("report.the_base_configuration", "en"):  # the suite's words, not the user's
+        return words.t("report.the_base_configuration", lang)
     return text
 
 
-def _conclusion_rows(comparisons: Optional[pd.DataFrame], changes: dict[str, str]) -> list[dict[str, Any]]:
-    if comparisons is None:
-        return []
-    rows = []
-    for row in comparisons.to_dict("records"):
-        rows.append(
-            {
-                "variant": row["variant"],
-                "changes": changes.get(row["variant"], "—"),
-                "accuracy": _num(row["mean_variant"]),
-                "accuracy_ci": None,
-                "n": int(row["n_variant"]),
-                "delta": _num(row["delta"]),
-                "delta_ci_low": _num(row["ci_low"]),
-                "delta_ci_high": _num(row["ci_high"]),
-                "p_value": _num(row["p_value"]),
-                "p_holm": _num(row["p_holm"]),
-                "mcnemar_p": _num(row.get("mcnemar_p")),
-                "verdict": row["verdict"],
-                "verdict_detail": row["verdict_detail"],
-                "seeds_needed": row.get("seeds_needed"),
-                "flops_ratio": _num(row.get("flops_ratio")),
-                "time_ratio": _num(row.get("train_seconds_ratio")),
-                "params_ratio": _num(row.get("params_ratio")),
-            }
-        )
-    rows.sort(key=lambda r: -(r["delta"] if r["delta"] is not None else -math.inf))
-    return rows
+def _legend(lang: str) -> str:
+    """What the direction marks after a metric's label mean."""
+    return words.t("report.direction_legend", lang)
 
 
-def _per_class(
-    runs: pd.DataFrame, predictions: dict, dataset: dict[str, Any], baseline: str, lang: str = "en"
-) -> tuple[Optional[pd.DataFrame], Optional[dict[str, Any]]]:
-    """Mean per-class accuracy per variant, and the best variant's confusion matrix."""
-    classes = dataset.get("classes")
-    names = dataset.get("class_names") or [str(i) for i in range(classes or 0)]
-    if not classes or not predictions:
-        return None, None
-    rows = []
-    ok = runs[(runs["status"] == "ok") & runs["key"].isin(predictions)]
-    for variant, group in ok.groupby("variant", sort=False):
-        per_seed = [analysis.per_class_accuracy(*predictions[k], classes) for k in group["key"]]
-        mean = np.nanmean(np.vstack(per_seed), axis=0)
-        rows += [{"variant": variant, "class_name": names[i], "accuracy": float(mean[i])} for i in range(classes)]
-    frame = pd.DataFrame(rows)
-    best = ok.groupby("variant", sort=False)["accuracy"].mean().idxmax() if len(ok) else None
-    confusion = None
-    if best is not None:
-        matrix = sum(analysis.confusion_matrix(*predictions[k], classes) for k in ok[ok["variant"] == best]["key"])
-        confusion = {"matrix": matrix, "class_names": names, "variant": best,
-                     "title": i18n.t("Confusion matrix of the best variant ({variant}), all seeds", lang, variant=best)}
-    return frame, confusion
-
-
-def _per_class_changes(
-    runs: pd.DataFrame,
-    predictions: dict,
-    dataset: dict[str, Any],
-    definition: dict[str, Any],
-    changes: dict[str, str],
-) -> list[dict[str, Any]]:
-    """Per variant, the classes whose accuracy changed significantly from the baseline.
-
-    A mean accuracy can hide a trade (one class up, another down); this lists each
-    such class with Welch's test over seeds, Holm-corrected across the classes
-    (:func:`bench.analysis.per_class_changes`).  Variants with no changed class are left out.
-    """
-    classes = dataset.get("classes")
-    baseline = definition.get("baseline", "base")
-    if not classes or not predictions or baseline not in set(runs["variant"]):
-        return []
-    names = dataset.get("class_names") or None
-    if names is not None and len(names) != classes:
-        names = None
-    out = []
-    for name in _order(runs, definition):
-        if name == baseline:
-            continue
-        table = analysis.per_class_changes(
-            runs, predictions, baseline, name, int(classes),
-            alpha=definition.get("alpha", 0.05), min_effect=definition.get("min_effect", 0.0),
-            class_names=names,
-        )  # fmt: skip
-        if len(table):
-            out.append({
-                "variant": name,
-                "changes": changes.get(name, "—"),
-                "classes": [
-                    {"class_name": str(r["class_name"]), "acc_baseline": _num(r["acc_baseline"]),
-                     "acc_variant": _num(r["acc_variant"]), "delta": _num(r["delta"]),
-                     "ci_low": _num(r["ci_low"]), "ci_high": _num(r["ci_high"]),
-                     "p_holm": _num(r["p_holm"]), "direction": r["direction"]}
-                    for r in table.to_dict("records")
-                ],
-            })  # fmt: skip
-    return out
-
-
-def per_class_table(frame: Optional[pd.DataFrame]) -> Optional[dict[str, Any]]:
-    """Variants × classes, for a table in the reports."""
-    if frame is None or frame.empty:
+# -- pieces ------------------------------------------------------------------------------------
+def _at(frame: pd.DataFrame, row: str, column: str) -> Optional[float]:
+    if frame.empty or row not in frame.index or column not in frame.columns:
         return None
-    wide = frame.pivot_table(index="variant", columns="class_name", values="accuracy", sort=False)
+    return finite_or_none(frame.loc[row, column])
+
+
+def _pareto(means: pd.DataFrame, primary: Optional[str]) -> set[str]:
+    """Variants no other beats on both the primary metric and FLOPs."""
+    if primary is None or means.empty or "flops" not in means or primary not in means:
+        return set()
+    both = means.dropna(subset=["flops", primary])
+    if both.empty:
+        return set()
+    higher = metric_table.get(primary).direction is not metric_table.Direction.LOWER
+    return set(analysis.pareto_front(both, x="flops", y=primary, maximize_y=higher))
+
+
+def _best(summary: pd.DataFrame, primary: Optional[str]) -> Optional[dict[str, Any]]:
+    """The variant with the best mean of the primary metric (for the site's index)."""
+    if primary is None or summary.empty:
+        return None
+    means = analysis.summary_wide(summary, "mean")
+    if primary not in means or means[primary].dropna().empty:
+        return None
+    column = means[primary].dropna()
+    lower = metric_table.get(primary).direction is metric_table.Direction.LOWER
+    name = column.idxmin() if lower else column.idxmax()
+    return {"variant": str(name), "metric": primary, "value": float(column[name])}
+
+
+def _environment(environment: results.Environment, lang: str) -> dict[str, Any]:
+    if not environment.known:
+        return {"host": "—", "hardware": "—", "versions": {}}
+    text = words.t("report.cpu_cores_cores", lang, cpu=environment.cpu or "?", cores=environment.cores or "?")
+    if environment.gpus:
+        text += words.t("report.gpus_gpus", lang, gpus=", ".join(environment.gpus))
+    else:
+        text += words.t("report.no_gpu", lang)
+    return {"host": environment.host, "hardware": text, "versions": dict(environment.versions)}
+
+
+def _dataset(dataset: results.DatasetRecord) -> dict[str, Any]:
+    details = ", ".join(
+        f"{k}: {v}" for k, v in dataset.configured.items() if v not in (None, "") and k != "name"
+    )
     return {
-        "columns": [str(c) for c in wide.columns],
-        "rows": [{"variant": v, "values": [_num(x) for x in wide.loc[v]]} for v in wide.index],
+        "name": dataset.name,
+        "input_shape": "×".join(str(x) for x in dataset.input_shape) or "—",
+        "classes": dataset.classes,
+        "class_names": list(dataset.class_names),
+        "train": dataset.train,
+        "validation": dataset.validation,
+        "test": dataset.test,
+        "details": details,
     }
 
 
+# -- per-class views ---------------------------------------------------------------------------
+def _per_class(
+    found: SuiteResults, pairs: dict[str, Any], dataset: results.DatasetRecord, lang: str
+) -> tuple[Optional[pd.DataFrame], Optional[dict[str, Any]]]:
+    """Mean per-class score per variant, and the best variant's confusion matrix (summed over
+    its seeds), from the per-item views the runs' task derives."""
+    classes = found.num_classes()
+    if not classes or not found.predictions:
+        return None, None
+    names = dataset.names_of_classes or [str(i) for i in range(classes)]
+    ok = found.ok[found.ok["key"].isin(found.predictions)]
+    rows = []
+    for variant, group in ok.groupby("variant", sort=False):
+        scores = [found.item_views(k).per_class for k in group["key"]]
+        scores = [s for s in scores if s is not None]
+        if not scores:
+            continue
+        mean = np.nanmean(np.vstack(scores), axis=0)
+        rows += [{"variant": variant, "class_name": names[i], "accuracy": float(mean[i])} for i in range(classes)]
+    if not rows:
+        return None, None
+    frame = pd.DataFrame(rows)
+    primary = _primary_metric(found.metric_names)
+    if primary is None or primary not in ok or ok[primary].dropna().empty:
+        return frame, None
+    means = ok.groupby("variant", sort=False)[primary].mean()
+    lower = metric_table.get(primary).direction is metric_table.Direction.LOWER
+    best = means.idxmin() if lower else means.idxmax()
+    matrices = [found.item_views(k).confusion for k in ok[ok["variant"] == best]["key"]]
+    matrices = [m for m in matrices if m is not None]
+    if not matrices:
+        return frame, None
+    confusion = {
+        "matrix": sum(matrices),
+        "class_names": names,
+        "variant": best,
+        "title": words.t("report.confusion_best", lang, variant=best),
+    }
+    return frame, confusion
+
+
+def _per_class_table(frame: Optional[pd.DataFrame], lang: str) -> Table:
+    """Variants × classes: each class's accuracy, mean over seeds."""
+    if frame is None or frame.empty:
+        return Table("per-class", [])
+    wide = frame.pivot_table(index="variant", columns="class_name", values="accuracy", sort=False)
+    columns = [Column("variant", words.t("report.variant", lang))] + [
+        Column(str(c), str(c), numeric=True, metric="accuracy") for c in wide.columns
+    ]
+    rows = [
+        Row([Cell(str(v))] + [
+            Cell(formatting.value(x, "accuracy", lang), sort=finite_or_none(x)) for x in wide.loc[v]
+        ])  # fmt: skip
+        for v in wide.index
+    ]
+    return Table("per-class", columns, rows, caption=words.t("report.per_class_caption", lang))
+
+
+def _changed_classes(found: SuiteResults, changes: dict[str, str], lang: str) -> list[dict[str, Any]]:
+    """Per variant, the classes whose score changed significantly from the baseline, as text.
+
+    A mean accuracy can hide a trade (one class up, another down); each variant's
+    changed classes come from :meth:`SuiteResults.class_changes`.  Variants with no
+    changed class are left out.
+    """
+    if found.baseline not in set(found.runs["variant"]):
+        return []
+    out = []
+    for name in found.variants_with_runs():
+        table = None if name == found.baseline else found.class_changes(found.baseline, name)
+        if table is None or not len(table):
+            continue
+        out.append({
+            "variant": name,
+            "changes": changes.get(name, ""),
+            "classes": [
+                {
+                    "class_name": str(r["class_name"]),
+                    "text": words.t(
+                        "report.class_change", lang, name=str(r["class_name"]),
+                        delta=formatting.delta(r["delta"], "accuracy", lang),
+                        before=formatting.value(r["acc_baseline"], "accuracy", lang),
+                        after=formatting.value(r["acc_variant"], "accuracy", lang),
+                        p=formatting.p_value(r["p_holm"]),
+                    ),
+                    "css": "better" if (finite_or_none(r["delta"]) or 0) > 0 else "worse",
+                }
+                for r in table.to_dict("records")
+            ],
+        })  # fmt: skip
+    return out
+
+
+# -- figures ------------------------------------------------------------------------------------
 def _figures(runs, history, out_dir, baseline, confusion, per_class, lang="en") -> list[dict[str, Any]]:
     """Draw the figures, or reuse last time's when nothing they show has changed.
 
-    Drawing is most of a report's time; a digest of every input (and of the
-    figure code) decides whether the PNGs on disk are still right, so an
+    Drawing is most of a report's time; a digest of every input (and of the figure code
+    and the metric table) decides whether the PNGs on disk are still right, so an
     unchanged store re-renders without even importing matplotlib.
     """
     digest = _figures_digest(runs, history, baseline, confusion, per_class, lang)
-    index_path = Path(out_dir) / "figures" / "index.json"
+    index_path = Path(out_dir) / FIGURES_DIR / "index.json"
     listed = _cached_figures(index_path, digest, Path(out_dir))
     if listed is None:
         from bench import figures
@@ -405,8 +530,7 @@ def _figures(runs, history, out_dir, baseline, confusion, per_class, lang="en") 
         listed = figures.all_figures(
             runs, history, out_dir, baseline=baseline, confusion=confusion, per_class=per_class, lang=lang
         )
-        index_path.parent.mkdir(parents=True, exist_ok=True)
-        index_path.write_text(json.dumps({"digest": digest, "figures": listed}), encoding="utf-8")
+        write_text_atomic(index_path, json.dumps({"digest": digest, "figures": listed}))
     for figure in listed:
         data = (Path(out_dir) / figure["file"]).read_bytes()
         figure["data_uri"] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
@@ -414,10 +538,9 @@ def _figures(runs, history, out_dir, baseline, confusion, per_class, lang="en") 
 
 
 def _figures_digest(runs, history, baseline, confusion, per_class, lang) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     digest.update((Path(__file__).parent / "figures.py").read_bytes())
+    digest.update(repr(metric_table.all_metrics()).encode())  # a metric registered or relabelled
     columns = [c for c in runs.columns if c not in ("config", "versions", "hardware", "dataset", "error", "host")]
     digest.update(runs[columns].to_json(orient="split", double_precision=15).encode())
     if history is not None and len(history):
@@ -442,135 +565,3 @@ def _cached_figures(index_path: Path, digest: str, out_dir: Path) -> Optional[li
     if not all((out_dir / f["file"]).is_file() for f in listed):
         return None
     return listed
-
-
-def _dataset_info(runs: pd.DataFrame, definition: dict[str, Any]) -> dict[str, Any]:
-    recorded = [json.loads(d) for d in runs["dataset"].dropna() if d and d != "{}"] if "dataset" in runs else []
-    base = next(v for v in definition["variants"] if v["name"] == definition.get("baseline", "base"))
-    config = base["config"]["dataset"]
-    info = recorded[0] if recorded else {}
-    details = ", ".join(
-        f"{k}: {v}" for k, v in config.items() if v not in (None, "") and k != "name"
-    )
-    return {
-        "name": info.get("name", config["name"]),
-        "input_shape": "×".join(str(x) for x in info.get("input_shape", [])) or "—",
-        "classes": info.get("classes"),
-        "class_names": info.get("class_names", []),
-        "train": info.get("train"),
-        "validation": info.get("validation"),
-        "test": info.get("test"),
-        "details": details,
-    }
-
-
-def _training(definition: dict[str, Any]) -> dict[str, Any]:
-    base = next(v for v in definition["variants"] if v["name"] == definition.get("baseline", "base"))
-    train = base["config"]["train"]
-    return {k: train.get(k) for k in ("epochs", "batch_size", "optimizer", "learning_rate", "seeds")}
-
-
-def _environment(runs: pd.DataFrame, lang: str = "en") -> dict[str, Any]:
-    if runs.empty or runs["host"].dropna().empty:
-        return {"host": "—", "hardware": "—", "versions": {}}
-    row = runs.dropna(subset=["host"]).iloc[-1]
-    hardware = json.loads(row["hardware"] or "{}")
-    gpus = hardware.get("gpus") or []
-    text = i18n.t("{cpu}, {cores} cores", lang, cpu=hardware.get("cpu", "?"), cores=hardware.get("cores", "?"))
-    text += i18n.t(", GPUs: {gpus}", lang, gpus=", ".join(gpus)) if gpus else i18n.t(", no GPU", lang)
-    return {"host": row["host"], "hardware": text, "versions": json.loads(row["versions"] or "{}")}
-
-
-def _counts(runs: pd.DataFrame) -> dict[str, int]:
-    counts = runs["status"].value_counts().to_dict()
-    return {
-        "planned": int(len(runs)),
-        **{s: int(counts.get(s, 0)) for s in ("ok", "failed", "diverged", "budget", "missing")},
-    }
-
-
-def _failures(runs: pd.DataFrame) -> list[dict[str, Any]]:
-    bad = runs[runs["status"].isin(["failed", "diverged", "budget"])]
-    return [
-        {
-            "variant": r["variant"],
-            "seed": int(r["seed"]),
-            "status": r["status"],
-            "error": "\n".join((r["error"] or "").strip().splitlines()[-6:]),
-        }
-        for r in bad.to_dict("records")
-    ]
-
-
-# -- Markdown tables (tabulate) ------------------------------------------------------------------
-def _results_markdown(results: list[dict[str, Any]], lang: str = "en") -> str:
-    from bench.formatting import fmt_count, fmt_flops, fmt_num, fmt_pct, fmt_seconds, md_cell
-
-    header = [i18n.t(h, lang) for h in (
-        "variant", "changes", "seeds", "accuracy", "top-5", "FLOPs", "params", "train time", "images/s", "latency"
-    )]
-    rows = [
-        [
-            md_cell(r["variant"]) + (" ★" if r["pareto"] else ""),
-            md_cell(r["changes"]),
-            r["n"],
-            _pct_pm(r["accuracy"], r["accuracy_std"]),
-            fmt_pct(r["top5"]),
-            fmt_flops(r["flops"]),
-            fmt_count(r["params"]),
-            i18n.localize_units(fmt_seconds(r["train_seconds"]), lang),
-            fmt_num(r["images_per_second"]),
-            i18n.t("{x} ms", lang, x=fmt_num(r["latency_ms"])) if r["latency_ms"] is not None else "—",
-        ]
-        for r in results
-    ]
-    return tabulate(rows, header, tablefmt="github", disable_numparse=True)
-
-
-def _pct_pm(mean: Optional[float], std: Optional[float]) -> str:
-    from bench.formatting import fmt_pct
-
-    if mean is None:
-        return "—"
-    return f"{fmt_pct(mean, 2)} ± {std * 100:.2f}" if std is not None else fmt_pct(mean, 2)
-
-
-def _conclusions_markdown(rows: list[dict[str, Any]], lang: str = "en") -> str:
-    if not rows:
-        return ""
-    from bench.formatting import fmt_p, fmt_pct, fmt_pp, fmt_ratio, md_cell
-
-    header = [i18n.t(h, lang) for h in (
-        "variant", "what changed", "accuracy", "Δ vs baseline (95% CI)", "p (Holm)", "verdict", "×FLOPs", "×time", "×params"
-    )]
-    table = [
-        [
-            md_cell(r["variant"]),
-            md_cell(r["changes"]),
-            fmt_pct(r["accuracy"], 2),
-            i18n.localize_units(
-                f"{fmt_pp(r['delta'], 2)} ({fmt_pp(r['delta_ci_low'], 2)} … {fmt_pp(r['delta_ci_high'], 2)})", lang
-            )
-            if r["delta"] is not None else "—",
-            fmt_p(r["p_holm"]),
-            md_cell(r["verdict_detail"] or i18n.t(r["verdict"], lang)),
-            fmt_ratio(r["flops_ratio"]),
-            fmt_ratio(r["time_ratio"]),
-            fmt_ratio(r["params_ratio"]),
-        ]
-        for r in rows
-    ]
-    return tabulate(table, header, tablefmt="github", disable_numparse=True)
-
-
-def _claims_markdown(rows: list[dict[str, Any]], lang: str = "en") -> str:
-    if not rows:
-        return ""
-    from bench.formatting import md_cell
-
-    header = [i18n.t(h, lang) for h in ("variant", "claim", "note", "measured", "verdict")]
-    table = [
-        [md_cell(r[k]) for k in ("variant", "claim", "note", "measured")] + [md_cell(i18n.t(r["verdict"], lang))]
-        for r in rows
-    ]
-    return tabulate(table, header, tablefmt="github", disable_numparse=True)

@@ -17,10 +17,11 @@ has run that long: runs in flight finish, unstarted runs stay missing.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
@@ -36,9 +37,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from bench.errors import AllRunsFailedError, BenchError, StoreWriteError
 from bench.executors import Executor, make_executor
 from bench.executors.sizing import JobsArg, longest_first
-from bench.store import Claimant, ResultStore, RunResult, default_store_path
+from bench import formatting, layout, metrics
+from bench.manifest import suite_manifest
+from bench.status import Status, failure_cause
+from bench.store import Claimant, ResultStore, RunResult
 from bench.suite import RunSpec, Suite, run_key
 
 HEARTBEAT_SECONDS = 20.0
@@ -57,6 +62,30 @@ class RunSummary:
     seconds: float = 0.0
     elsewhere: int = 0  # finished meanwhile by another `bench run` on the same store
     not_started: list[RunSpec] = field(default_factory=list)  # left missing by --max-minutes
+    causes: Counter[str] = field(default_factory=Counter)  # why trained runs failed, by cause
+
+    @property
+    def all_failed(self) -> bool:
+        """Runs were trained, and every one of them failed."""
+        return self.trained > 0 and self.statuses.get(Status.FAILED.value, 0) == self.trained
+
+    def failure_line(self) -> str:
+        """Every trained run failed: how many, and the causes, most common first."""
+        shown = "; ".join(
+            f"{n}× {cause if len(cause) <= 240 else cause[:239] + '…'}"
+            for cause, n in self.causes.most_common(3)
+        )
+        more = len(self.causes) - 3
+        extra = f"; and {more} other cause{'s' * (more > 1)}" if more > 0 else ""
+        return (
+            f"all {self.trained} runs failed: {shown}{extra}; nothing new to report "
+            f"(`bench show {self.store_path} VARIANT` has each run's error)"
+        )
+
+    def raise_if_all_failed(self) -> None:
+        """Exit status 1 with :meth:`failure_line` when every trained run failed."""
+        if self.all_failed:
+            raise AllRunsFailedError(self.failure_line())
 
     def line(self) -> str:
         done = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items())) or "nothing new"
@@ -94,6 +123,7 @@ def plan_runs(
         str(suite.path),
         suite.definition(),
         [(s.variant, s.seed, s.key) for s in full_plan],
+        manifest=suite_manifest(suite.path, suite.variant(suite.baseline).config.dataset.model_dump(mode="json")),
     )
     pending: list[RunSpec] = []
     queued: set[str] = set()
@@ -144,7 +174,10 @@ def run_suite(
             several calls; the earlier of the two applies.
     """
     console = console or Console(stderr=True)
-    path = Path(store_path) if store_path else default_store_path(suite.name)
+    path = Path(store_path) if store_path else layout.default_store_path(suite.name)
+    from bench.datachecks import check_data
+
+    check_data((s.config for s in suite.specs(seeds, only)), suite.path)  # before any worker starts
     started = time.perf_counter()
     if max_minutes is not None:
         own = time.monotonic() + max_minutes * 60
@@ -167,7 +200,8 @@ def run_suite(
                     pool.run(queue, _Recorder(store, summary, shown))
             finally:
                 try:
-                    store.release(claimant)  # interrupted: what this process held is free again
+                    with contextlib.suppress(BenchError):  # a full disk: the claims go stale instead
+                        store.release(claimant)  # interrupted: what this process held is free again
                 finally:
                     if owned:
                         pool.__exit__(None, None, None)
@@ -267,9 +301,18 @@ class _Recorder:
         self._shown.epoch(slot, spec, epoch, of)
 
     def on_result(self, slot: int, spec: RunSpec, result: RunResult) -> None:
-        self._store.record(result)
+        try:
+            self._store.record(result)
+        except StoreWriteError as exc:
+            saved = self._summary.trained
+            raise StoreWriteError(
+                f"{exc}; {spec.variant} seed {spec.seed} was not saved; the {saved} run(s) "
+                "finished before it are in the store, and the next `bench run` trains the rest"
+            ) from None
         self._summary.trained += 1
         self._summary.statuses[result.status] = self._summary.statuses.get(result.status, 0) + 1
+        if result.status == Status.FAILED:
+            self._summary.causes[failure_cause(result.error)] += 1
         self._shown.finish(slot, spec, result)
 
 
@@ -358,12 +401,16 @@ class _Heartbeat:
         self._thread.join(5.0)
 
     def _beat(self) -> None:
-        with ResultStore(self._path) as store:
+        try:
+            store = ResultStore(self._path)
+        except BenchError:
+            return  # the main connection reports what is wrong with the store
+        with store:
             while not self._stop.wait(self._every):
                 try:
                     store.heartbeat(self._claimant)
-                except sqlite3.Error:
-                    pass  # busy for a minute: the next beat comes long before claims go stale
+                except (sqlite3.Error, BenchError):
+                    pass  # busy or full for a while: the next beat comes long before claims go stale
 
 
 def _budget_note(skipped: Sequence[RunSpec]) -> str:
@@ -377,9 +424,12 @@ def _budget_note(skipped: Sequence[RunSpec]) -> str:
 
 def _result_line(label: str, result: RunResult) -> str:
     seconds = result.finished_at - result.started_at
-    if result.status == "failed":
-        last = (result.error or "").strip().splitlines()[-1:] or ["?"]
-        return f"{label}: FAILED after {seconds:.1f} s: {last[0]}"
-    accuracy = result.metrics.get("accuracy")
-    shown = f"accuracy {accuracy:.4f}" if accuracy is not None else ""
+    if result.status == Status.FAILED:
+        return f"{label}: FAILED after {seconds:.1f} s: {failure_cause(result.error)}"
+    headline = metrics.report_metrics(result.metrics)[:1]  # the task's first metric (accuracy, mAP)
+    shown = (
+        f"{metrics.label(headline[0])} {formatting.value(result.metrics[headline[0]], headline[0])}"
+        if headline
+        else ""
+    )
     return f"{label}: {result.status} {shown} ({seconds:.1f} s)"

@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any, Literal, Optional, Sequence, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bench import limits, metrics
 from bench.config import RunConfig
 from bench.configdiff import config_diff, describe_changes, format_path
 from bench.errors import BenchError
+from bench.plaintext import control_character
 
 __all__ = ["load_suite", "Suite", "Variant", "RunSpec", "run_key", "parse_path", "set_path",
            "config_diff", "describe_changes"]
@@ -34,10 +36,6 @@ KEY_VERSION = 1
 _NAME_PATTERN = r"^\S(?:[^\r\n]*\S)?$"  # any one-line text: names are shown, never executed
 
 PathPart = Union[str, int]  # a key, an index, or "*" for every item
-METRICS = (
-    "accuracy", "top5_accuracy", "coarse_accuracy", "loss", "flops", "macs", "params",
-    "train_seconds", "images_per_second", "latency_ms", "train_flops",
-)
 
 
 # -- the file's top level -------------------------------------------------------------
@@ -46,9 +44,31 @@ class Claim(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    metric: Literal[METRICS] = "accuracy"  # type: ignore[valid-type]
+    metric: str = "accuracy"
     direction: Literal["up", "down", "same"]
     note: str = ""
+
+    @field_validator("note")
+    @classmethod
+    def _one_line(cls, text: str) -> str:
+        return _printable(text)
+
+    @field_validator("metric")
+    @classmethod
+    def _claimable(cls, metric: str) -> str:
+        # Asked at validation time, so a metric a task or a test registers later counts.
+        allowed = metrics.claimable()
+        if metric not in allowed:
+            raise ValueError(f"allowed: {', '.join(repr(name) for name in allowed)}")
+        return metric
+
+
+def _printable(text: str, allow_newlines: bool = False) -> str:
+    """Names, titles and notes reach terminals and reports: no control characters in them."""
+    found = control_character(text, allow_newlines)
+    if found:
+        raise ValueError(f"contains {found}; allowed: printable text")
+    return text
 
 
 class VariantEntry(BaseModel):
@@ -58,6 +78,16 @@ class VariantEntry(BaseModel):
     set: dict[str, Any] = {}
     claim: Optional[Claim] = None
     description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, text: str) -> str:
+        return _printable(text)
+
+    @field_validator("description")
+    @classmethod
+    def _printable_description(cls, text: str) -> str:
+        return _printable(text, allow_newlines=True)
 
 
 class SuiteFile(BaseModel):
@@ -75,9 +105,28 @@ class SuiteFile(BaseModel):
     grid: dict[str, list[Any]] = {}
     baseline: str = BASE_NAME
     alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
-    min_effect: float = Field(default=0.0, ge=0.0)
+    min_effect: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     lang: Literal["en", "ru"] = "en"
     profiles: dict[str, dict[str, Any]] = {}
+
+    @field_validator("title", "baseline")
+    @classmethod
+    def _printable_title(cls, text: str) -> str:
+        return _printable(text)
+
+    @field_validator("description")
+    @classmethod
+    def _printable_description(cls, text: str) -> str:
+        return _printable(text, allow_newlines=True)
+
+    @field_validator("profiles")
+    @classmethod
+    def _printable_profile_names(cls, profiles: dict[str, Any]) -> dict[str, Any]:
+        for name in profiles:
+            found = control_character(name)
+            if found:
+                raise ValueError(f"profile name {json.dumps(name)} contains {found}; allowed: printable text")
+        return profiles
 
 
 # -- results of loading ---------------------------------------------------------------
@@ -207,15 +256,19 @@ def _index_lines(node: yaml.Node, path: tuple[PathPart, ...], lines: _Lines, sou
 
 
 def _read_yaml(path: Path) -> tuple[Any, _Lines]:
+    text = _read_suite_text(path)
+    loader_class = limits.yaml_loader()
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BenchError(f"{path}: no such suite file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BenchError(f"{path}: cannot read suite file ({exc})") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        limits.check_yaml_events(text)  # bounded: before any tree is built
+        loader = loader_class(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except limits.YamlLimitError as exc:
+        where = f"{path}:{exc.line}" if exc.line else str(path)
+        raise BenchError(f"{where}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -224,12 +277,39 @@ def _read_yaml(path: Path) -> tuple[Any, _Lines]:
         if "[" in bad_line and ("{" in bad_line or "[*]" in bad_line):
             problem += '; quote key paths that contain [i] or [*], e.g. "model.blocks[*].dropout": 0.1'
         raise BenchError(f"{where}: invalid YAML: {problem}") from None
+    except RecursionError:  # a constructor past the depth check; kept as one line all the same
+        raise BenchError(f"{path}: nested too deeply to read") from None
     lines = _Lines()
     if node is not None:
         _index_lines(node, (), lines, str(path))
     if not isinstance(data, dict):
         raise BenchError(f"{path}:1: a suite file is a mapping with name, dataset, model, ...")
     return data, lines
+
+
+def _read_suite_text(path: Path) -> str:
+    """The file's text, refusing folders, devices and files beyond the size limit unread."""
+    try:
+        if path.is_dir():
+            raise BenchError(f"{path}: is a folder, not a suite file")
+        with open(path, "rb") as stream:
+            raw = stream.read(limits.MAX_SUITE_BYTES + 1)
+    except FileNotFoundError:
+        raise BenchError(f"{path}: no such suite file") from None
+    except OSError as exc:
+        from bench.files import describe_os_error
+
+        raise BenchError(f"{path}: cannot read suite file ({describe_os_error(exc)})") from None
+    if len(raw) > limits.MAX_SUITE_BYTES:
+        raise BenchError(
+            f"{path}: larger than {limits.MAX_SUITE_BYTES:,} bytes, the limit for a suite file "
+            "(a suite is a few kilobytes)"
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BenchError(f"{path}:{line}: cannot read suite file: not UTF-8 text") from None
 
 
 # -- key paths --------------------------------------------------------------------------
@@ -476,9 +556,34 @@ def load_suite(
 
 def _validate_config(raw: dict[str, Any], context: _Context) -> RunConfig:
     try:
-        return RunConfig.model_validate(raw)
+        config = RunConfig.model_validate(raw)
     except ValidationError as exc:
         raise context.from_validation(exc, RunConfig) from None
+    _check_strict(raw, config, context)
+    return config
+
+
+def _check_strict(
+    raw: dict[str, Any],
+    config: RunConfig,
+    context: _Context,
+    line_for: Optional[Any] = None,
+    label: str = "",
+) -> None:
+    """No value accepted by conversion (``epochs: true``), none beyond the limits."""
+    from bench.datachecks import static_problem
+
+    clean = config.model_dump(mode="python")
+    for found in (
+        limits.strict_type_problem(raw, clean),
+        limits.config_limit_problem(clean),
+        static_problem(clean),
+    ):
+        if found:
+            loc, value, allowed = found
+            shown = json.dumps(value, ensure_ascii=False, default=str)
+            line_path = line_for(list(loc)) if line_for else loc
+            raise context.fail(list(loc), f"{shown} is not allowed — {allowed}", line_path, label)
 
 
 def _apply_overrides(
@@ -508,9 +613,11 @@ def _apply_overrides(
         return where
 
     try:
-        return RunConfig.model_validate(resolved)
+        config = RunConfig.model_validate(resolved)
     except ValidationError as exc:
         raise context.from_validation(exc, RunConfig, (), line_for, label) from None
+    _check_strict(resolved, config, context, line_for, label)
+    return config
 
 
 def _grid_cell_name(assignment: dict[str, Any]) -> str:
@@ -534,11 +641,21 @@ def _expand_grid(
     for text, values in grid.items():
         if not values:
             raise context.fail(["grid", text], "needs at least one value")
+    cells = limits.grid_cells(list(grid.values()))
+    if cells > limits.MAX_GRID_CELLS:
+        sizes = " × ".join(str(len(v)) for v in grid.values())
+        raise context.fail(
+            ["grid"],
+            f"{sizes} = {cells:,} cells is not allowed — at most {limits.MAX_GRID_CELLS:,} variants per grid",
+        )
     variants = []
     keys = list(grid)
     for combination in itertools.product(*(grid[k] for k in keys)):
         assignment = dict(zip(keys, combination))
         name = _grid_cell_name(assignment)
+        found = control_character(name)
+        if found:
+            raise context.fail(["grid"], f"grid cell {json.dumps(name)} contains {found}; allowed: printable text")
         if name in seen:
             raise context.fail(["grid"], f"grid cell {name!r} has the name of another variant")
         config = _apply_overrides(base, assignment, context, ("grid",), f"grid cell {name!r}: ")

@@ -3,8 +3,10 @@
 Framework-free callers (the runner, executors) hand a :class:`RunSpec` to
 :func:`train_run`; everything Keras-specific lives here: seeding and
 determinism, the ``tf.data`` input pipeline, building and compiling, fitting
-with NaN and time-budget guards, evaluation, FLOPs, latency and the
-environment record.  No exception escapes: a failure becomes a ``failed``
+with NaN and time-budget guards, FLOPs, latency and the environment record.
+What is learned -- targets, loss, compiled metrics, scoring and per-item
+results -- is asked of the run's task (:mod:`bench.tasks`), so this loop has
+no task- or family-specific branch.  No exception escapes: a failure becomes a ``failed``
 result carrying its traceback, so one crash never stops a suite.
 """
 
@@ -24,10 +26,14 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from bench import tasks
 from bench.config import DatasetConfig, RunConfig
-from bench.datasets import Dataset, load_dataset
+from bench.datasets import SPLITS, Dataset, load_dataset
+from bench.manifest import run_manifest
+from bench.status import Status
 from bench.store import RunResult
 from bench.suite import RunSpec
+from bench.tasks import Evaluation, FitTargets, Task, named_outputs
 
 EpochCallback = Callable[[int, int, dict[str, float]], None]
 LATENCY_CALLS = 30
@@ -138,8 +144,8 @@ def _dataset_cache_key(config: DatasetConfig) -> str:
     return f"{config.name}-{digest.hexdigest()[:24]}"
 
 
-_DATASET_ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test",
-                   "coarse_train", "coarse_val", "coarse_test")
+_IMAGES = ("x_train", "x_val", "x_test")
+_TARGET_PREFIX = "target:"  # + split + ":" + name, one array per split and target
 
 
 def _write_dataset(path: Path, data: Dataset) -> None:
@@ -147,8 +153,10 @@ def _write_dataset(path: Path, data: Dataset) -> None:
     import tempfile
 
     meta = {"name": data.name, "class_names": list(data.class_names),
-            "coarse_class_names": data.coarse_class_names, "info": data.info}
-    arrays = {k: getattr(data, k) for k in _DATASET_ARRAYS if getattr(data, k) is not None}
+            "target_classes": data.target_classes, "info": data.info}
+    arrays = {k: getattr(data, k) for k in _IMAGES}
+    for split, targets in data.targets.items():
+        arrays.update({f"{_TARGET_PREFIX}{split}:{name}": values for name, values in targets.items()})
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
@@ -163,10 +171,14 @@ def _write_dataset(path: Path, data: Dataset) -> None:
 def _read_dataset(path: Path) -> Dataset:
     with np.load(path, allow_pickle=False) as stored:
         meta = json.loads(str(stored["meta"]))
-        arrays = {k: stored[k] for k in _DATASET_ARRAYS if k in stored.files}
-    return Dataset(name=meta["name"], class_names=meta["class_names"],
-                   coarse_class_names=meta["coarse_class_names"], info=meta["info"],
-                   **{k: arrays.get(k) for k in _DATASET_ARRAYS})  # type: ignore[arg-type]
+        images = {k: stored[k] for k in _IMAGES}
+        targets: dict[str, dict[str, np.ndarray]] = {split: {} for split in SPLITS}
+        for key in stored.files:
+            if key.startswith(_TARGET_PREFIX):
+                split, name = key[len(_TARGET_PREFIX):].split(":", 1)
+                targets[split][name] = stored[key]
+    return Dataset(name=meta["name"], class_names=meta["class_names"], targets=targets,
+                   target_classes=meta["target_classes"], info=meta["info"], **images)
 
 
 def _json_default(value: Any) -> Any:
@@ -194,10 +206,11 @@ def train_run(spec: RunSpec, on_epoch: Optional[EpochCallback] = None) -> RunRes
         result.hardware = hardware_info()
         _train_and_measure(spec, result, on_epoch)
     except Exception:  # any crash is this run's, not the suite's
-        result.status = "failed"
+        result.status = Status.FAILED
         result.error = traceback.format_exc()
     finally:
         result.finished_at = time.time()
+        result.manifest = run_manifest(result.dataset)
         _release_memory()
     return result
 
@@ -210,67 +223,34 @@ def _release_memory() -> None:
 
 
 def _train_and_measure(spec: RunSpec, result: RunResult, on_epoch: Optional[EpochCallback]) -> None:
+    """Dataset → model → fit → evaluate → costs; what is learned is the run's task's business."""
     import keras
-    import tensorflow as tf
 
-    from bench.errors import BenchError
     from bench.flops import count_flops
-    from bench.models import build_model, hierarchical
+    from bench.models import build_model
 
     config = spec.config
+    task = task_for(config)
     data = dataset_for(config)
-    result.dataset = {
-        "name": data.name,
-        "input_shape": list(data.input_shape),
-        "classes": data.num_classes,
-        "class_names": [str(c) for c in data.class_names],
-        "train": len(data.x_train),
-        "validation": len(data.x_val),
-        "test": len(data.x_test),
-        "fingerprint": data.info.get("fingerprint"),
-        "source": str(data.info.get("source", "")),
-    }
+    result.dataset = dataset_record(data, task.name)
     keras.utils.set_random_seed(spec.seed)
 
     model = build_model(config.model, data.input_shape, data.num_classes)
-    metrics: Any = ["accuracy"]
-    if data.num_classes > 5:
-        metrics.append(keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy"))
-    loss: Any = "sparse_categorical_crossentropy"
-    y_train, y_val = data.y_train, data.y_val
-    two_heads = hierarchical.has_coarse_head(model)  # outputs "coarse" and "fine": train both
-    if two_heads:
-        if data.coarse_train is None or data.coarse_val is None:
-            raise BenchError(
-                f"model {config.model.family!r} has a coarse output but dataset {data.name!r} "
-                "has no coarse labels; use dataset cifar100"
-            )
-        if int(data.coarse_train.max(initial=0)) >= hierarchical.coarse_width(model):
-            raise BenchError(
-                f"coarse labels go up to {int(data.coarse_train.max())} but the coarse output "
-                f"has {hierarchical.coarse_width(model)} classes; raise model.coarse_classes"
-            )
-        metrics = {hierarchical.FINE_OUTPUT: metrics, hierarchical.COARSE_OUTPUT: ["accuracy"]}
-        loss = {hierarchical.FINE_OUTPUT: loss, hierarchical.COARSE_OUTPUT: loss}
-        y_train = np.stack([data.coarse_train, data.y_train], axis=1)
-        y_val = np.stack([data.coarse_val, data.y_val], axis=1)
+    task.check(data, model)
+    loss, compiled_metrics = task.compile_args(data, model)
     model.compile(
         optimizer=_optimizer(config.train.optimizer, config.train.learning_rate),
         loss=loss,
-        metrics=metrics,
+        metrics=compiled_metrics,
         jit_compile=False,
     )
-
-    train = _pipeline(data.x_train, y_train, config.train.batch_size, spec.seed, shuffle=True,
-                      buffer=config.train.shuffle_buffer)
+    train = _pipeline(data.x_train, task.fit_targets(data, "train"), config.train.batch_size,
+                      spec.seed, shuffle=True, buffer=config.train.shuffle_buffer)
     validation = (
-        _pipeline(data.x_val, y_val, config.train.batch_size, spec.seed, shuffle=False)
+        _pipeline(data.x_val, task.fit_targets(data, "val"), config.train.batch_size, spec.seed, shuffle=False)
         if len(data.x_val)
         else None
     )
-    if two_heads:
-        train = hierarchical.two_targets(train)
-        validation = hierarchical.two_targets(validation) if validation is not None else None
     guard = _run_guard(config.train.epochs, config.train.max_minutes, on_epoch)
     started = time.perf_counter()
     history = model.fit(
@@ -282,62 +262,72 @@ def _train_and_measure(spec: RunSpec, result: RunResult, on_epoch: Optional[Epoc
         verbose=0,
     )
     train_seconds = time.perf_counter() - started
-    result.history = {name: [float(v) for v in values] for name, values in history.history.items()}
-    if two_heads:  # curves comparable with one-output runs: the fine head's under the usual names
-        result.history = hierarchical.fine_history(result.history)
-    epochs_run = len(result.history.get("loss", []))
+    result.history = task.curves(
+        {name: [float(v) for v in values] for name, values in history.history.items()}
+    )
+    epochs_run = len(history.history.get("loss", []))
 
     if guard.diverged:
-        result.status = "diverged"
+        result.status = Status.DIVERGED
         result.error = f"loss became {guard.bad_loss} in epoch {guard.bad_epoch}; training stopped"
     elif guard.out_of_time:
-        result.status = "budget"
+        result.status = Status.BUDGET
         result.error = (
             f"stopped by train.max_minutes={config.train.max_minutes} after {epochs_run} epoch(s)"
         )
 
-    probabilities = model.predict(
-        _pipeline(data.x_test, data.y_test, 512, spec.seed, shuffle=False), verbose=0
-    )
-    coarse_probabilities = None
-    if two_heads:
-        coarse_probabilities, probabilities = hierarchical.split_outputs(model, probabilities)
-    y_true = data.y_test.astype(np.int64)
-    y_pred = probabilities.argmax(axis=1)
-    loss = keras.losses.sparse_categorical_crossentropy(y_true, probabilities)
+    outputs = named_outputs(model, model.predict(_pipeline(data.x_test, None, 512, spec.seed, shuffle=False), verbose=0))
+    finite = all(np.all(np.isfinite(values)) for values in outputs.values())
+    try:
+        evaluation = task.evaluate(outputs, data)
+    except Exception:
+        if finite:
+            raise
+        evaluation = Evaluation()  # NaN outputs may not be scorable; the run is diverged below
+    flops = _cached_flops(config.model.model_dump_json(), data.input_shape, data.num_classes, model, count_flops)
     result.metrics = {
-        "accuracy": float(np.mean(y_pred == y_true)),
-        "loss": float(np.mean(np.asarray(loss))),
+        **evaluation.metrics,
         "epochs_run": float(epochs_run),
         "train_seconds": train_seconds,
         "images_per_second": epochs_run * len(data.x_train) / train_seconds if train_seconds else math.nan,
-        "latency_ms": _latency_ms(hierarchical.fine_model(model) if two_heads else model, data.x_test[:1]),
+        "latency_ms": _latency_ms(task.serving_model(model), data.x_test[:1]),
         "params": float(model.count_params()),
         "trainable_params": float(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
         "train_size": float(len(data.x_train)),
         "test_size": float(len(data.x_test)),
+        "flops": float(flops),
+        "macs": float(flops // 2),
+        "train_flops": 3.0 * flops * epochs_run * len(data.x_train),
     }
-    if data.num_classes > 5:
-        top5 = np.argsort(probabilities, axis=1)[:, -5:]
-        result.metrics["top5_accuracy"] = float(np.mean((top5 == y_true[:, None]).any(axis=1)))
-    flops = _cached_flops(config.model.model_dump_json(), data.input_shape, data.num_classes, model, count_flops)
-    result.metrics["flops"] = float(flops)
-    result.metrics["macs"] = float(flops // 2)
-    result.metrics["train_flops"] = 3.0 * flops * epochs_run * len(data.x_train)
-    result.predictions = {"y_true": y_true.astype(np.int16), "y_pred": y_pred.astype(np.int16)}
-    if data.coarse_test is not None and data.coarse_train is not None:
-        # A flat model's superclass is its class's, mapped from the training labels.
-        coarse_pred = (
-            coarse_probabilities.argmax(axis=1)
-            if coarse_probabilities is not None
-            else hierarchical.fine_to_coarse(data.y_train, data.coarse_train, data.num_classes)[y_pred]
-        )
-        result.metrics["coarse_accuracy"] = float(np.mean(coarse_pred == data.coarse_test))
-        result.predictions["coarse_true"] = data.coarse_test.astype(np.int16)
-        result.predictions["coarse_pred"] = coarse_pred.astype(np.int16)
-    if result.status == "ok" and not np.all(np.isfinite(probabilities)):
-        result.status = "diverged"
+    result.predictions = dict(evaluation.items)
+    if result.status == Status.OK and not finite:
+        result.status = Status.DIVERGED
         result.error = "the trained model predicts NaN or infinity on the test set"
+
+
+def task_for(config: RunConfig) -> Task:
+    """The task a run is trained for, as its model family (or ``model.task``) declares."""
+    from bench.models import task_name
+
+    return tasks.get(task_name(config.model))
+
+
+def dataset_record(data: Dataset, task: str) -> dict[str, Any]:
+    """What a run stores about its data and task, for reports and for checking test sets match."""
+    return {
+        "name": data.name,
+        "task": task,
+        "input_shape": list(data.input_shape),
+        "classes": data.num_classes,
+        "class_names": [str(c) for c in data.class_names],
+        "targets": data.target_names,
+        "target_classes": {k: [str(c) for c in v] for k, v in data.target_classes.items()},
+        "train": len(data.x_train),
+        "validation": len(data.x_val),
+        "test": len(data.x_test),
+        "fingerprint": data.info.get("fingerprint"),
+        "source": str(data.info.get("source", "")),
+    }
 
 
 _flops_cache: dict[str, int] = {}
@@ -365,12 +355,16 @@ def _optimizer(name: str, learning_rate: float) -> Any:
     return classes[name](learning_rate=learning_rate)
 
 
-def _pipeline(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, shuffle: bool,
+def _pipeline(x: np.ndarray, y: Optional[FitTargets], batch_size: int, seed: int, shuffle: bool,
               buffer: Optional[int] = None) -> Any:
-    """Cached, shuffled (seeded), batched, prefetched ``tf.data`` input."""
+    """Cached, shuffled (seeded), batched, prefetched ``tf.data`` input.
+
+    ``y`` is what the task feeds ``fit``: one array, or arrays by output name, which
+    are shuffled together with their images; None for images alone (prediction).
+    """
     import tensorflow as tf
 
-    dataset = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int64))).cache()
+    dataset = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y)).cache()
     if shuffle:
         dataset = dataset.shuffle(buffer or len(x), seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -56,8 +56,12 @@ def tiny_suite(write_suite) -> Path:
     return write_suite(TINY_SUITE)
 
 
-def build_synthetic_store(path: Path, suite_text: str = TINY_SUITE, accuracies=None, suite_dir: Path | None = None) -> Path:
-    """A results store filled without training: scripted accuracies, curves, predictions."""
+def build_synthetic_store(path: Path, suite_text: str = TINY_SUITE, accuracies=None, suite_dir: Path | None = None,
+                          extra_metrics=None) -> Path:
+    """A results store filled without training: scripted accuracies, curves, predictions.
+
+    ``extra_metrics`` ({name: function of the run's accuracy}) records more metrics per run.
+    """
     from bench.store import ResultStore, RunResult
     from bench.suite import load_suite
 
@@ -75,12 +79,14 @@ def build_synthetic_store(path: Path, suite_text: str = TINY_SUITE, accuracies=N
         for index, spec in enumerate(specs):
             accuracy = accuracies.get(spec.variant, [0.8 + 0.01 * spec.seed])[spec.seed % len(accuracies.get(spec.variant, [0]))]
             y_pred = np.where(rng.random(y_true.size) < accuracy, y_true, (y_true + 1) % 10)
+            measured = float(np.mean(y_pred == y_true))
+            extra = {name: float(of(measured)) for name, of in (extra_metrics or {}).items()}
             store.record(RunResult(
                 key=spec.key, suite=suite.name, variant=spec.variant, seed=spec.seed,
                 config=spec.config.model_dump(mode="json"),
                 metrics={"accuracy": float(np.mean(y_pred == y_true)), "top5_accuracy": 0.99, "loss": 0.5,
                          "flops": 1e6 * (1 + index % 2), "macs": 5e5 * (1 + index % 2), "params": 1e4,
-                         "train_seconds": 2.0, "images_per_second": 1000.0, "latency_ms": 0.5},
+                         "train_seconds": 2.0, "images_per_second": 1000.0, "latency_ms": 0.5, **extra},
                 history={"loss": [1.0, 0.6], "val_loss": [1.1, 0.7], "accuracy": [0.6, 0.8], "val_accuracy": [0.55, 0.75]},
                 predictions={"y_true": y_true.astype(np.int16), "y_pred": y_pred.astype(np.int16)},
                 started_at=1.0, finished_at=3.0, host="testhost",

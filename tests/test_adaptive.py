@@ -11,7 +11,9 @@ import pytest
 
 import bench.worker
 from bench import analysis
-from bench.adaptive import plan_more_seeds, run_until_conclusive
+from bench import sequential as S
+from bench.adaptive import per_seed_values, plan_look, run_until_conclusive
+from bench.errors import BenchError
 from bench.cli import main
 from bench.runner import run_suite
 from bench.store import ResultStore, RunResult
@@ -67,61 +69,86 @@ def planned_seeds(store) -> dict[str, int]:
     return runs[runs["status"] == "ok"].groupby("variant").size().to_dict()
 
 
-def test_open_verdicts_get_seeds_until_decided_or_the_limit(write_suite, tmp_path, fake_training):
+def test_the_design_adds_seeds_look_by_look_and_decides_a_real_effect(write_suite, tmp_path, fake_training):
     suite = load_suite(write_suite(SUITE))
     store = tmp_path / "results.sqlite"
     run_suite(suite, store)
-    with ResultStore(store) as opened:
-        before = analysis.compare_to_baseline(opened.runs_frame(), "base", min_effect=0.01)
-    assert set(before["verdict"]) == {analysis.NO_DIFFERENCE}  # 2 seeds decide nothing here
-
     lines: list[str] = []
-    summary = run_until_conclusive(suite, store, max_seeds=6, say=lines.append)
-    assert summary.verdicts == {"better": analysis.BETTER, "same": analysis.NO_DIFFERENCE}
-    assert 2 < summary.seeds["better"] < 6  # decided before the limit
-    assert summary.seeds["same"] == 6 and summary.seeds["base"] == 6  # stopped at K
-    assert "at the limit of 6 seeds" in summary.stopped["same"]
+    summary = run_until_conclusive(suite, store, max_seeds=8, say=lines.append)
+    assert summary.design.looks == S.design_looks(2, 8)
+    assert summary.design.spending is S.Spending.OBRIEN_FLEMING
+    assert summary.verdicts["better"] == analysis.BETTER
+    assert summary.verdicts["same"] != analysis.BETTER and summary.verdicts["same"] != analysis.WORSE
+    assert all(n in summary.design.looks for n in summary.seeds.values())  # only at looks
+    assert summary.seeds["base"] == max(summary.seeds.values())
     assert planned_seeds(store) == summary.seeds  # the store holds exactly those runs
     assert len(fake_training) == sum(summary.seeds.values())  # no run trained twice
     assert len(lines) == summary.rounds and all(line.startswith("round ") for line in lines)
-    assert "better 2→" in lines[0] and "no significant difference" in lines[0]
+    record = summary.design_record()
+    assert record["kind"] == "group-sequential" and record["looks"] == list(summary.design.looks)
+    assert record["variants"]["better"]["decision"] == "reject"
+    assert 0 < record["variants"]["better"]["alpha_spent"] <= 0.05
 
 
-def test_without_a_minimum_effect_an_identical_variant_is_not_chased(write_suite, tmp_path, fake_training):
+def test_the_run_decides_exactly_as_decide_look_on_the_stored_values(write_suite, tmp_path, fake_training):
+    suite = load_suite(write_suite(SUITE))
+    store = tmp_path / "results.sqlite"
+    run_suite(suite, store)
+    summary = run_until_conclusive(suite, store, max_seeds=6, say=lambda line: None)
+    with ResultStore(store) as opened:
+        runs = opened.runs_frame()
+    values = {n: per_seed_values(runs, n, suite.variant(n).seeds(), "accuracy") for n in summary.seeds}
+    look = S.decide_look(summary.design, values["base"], {n: values[n] for n in ("better", "same")},
+                         paired=False, min_effect=0.01)  # fmt: skip
+    assert summary.paired is False  # 'same' runs other seeds: no pairing
+    assert [v.decision for v in look.variants] == [v.decision for v in summary.last_look.variants]
+    assert look.finished
+    # the final verdicts come from the design, not from a fixed-design test of the last seeds
+    table = analysis.compare_to_baseline(runs, "base", min_effect=0.01,
+                                         design=summary.design_record())  # fmt: skip
+    rows = {r.variant: r for r in analysis.records(table)}
+    assert rows["better"].design_decision == "reject" and rows["better"].ci_low > 0
+    for v in look.variants:
+        assert rows[v.variant].ci_low == pytest.approx(v.rci_low)
+
+
+def test_without_a_minimum_effect_the_design_runs_to_the_limit_unless_a_boundary_is_crossed(
+    write_suite, tmp_path, fake_training
+):
     suite = load_suite(write_suite(SUITE.replace("min_effect: 0.01\n", "")))
     store = tmp_path / "results.sqlite"
     run_suite(suite, store)
-    summary = run_until_conclusive(suite, store, max_seeds=10, say=lambda line: None)
+    summary = run_until_conclusive(suite, store, max_seeds=6, say=lambda line: None)
+    assert summary.target_effect == 0.0
     assert summary.verdicts["better"] == analysis.BETTER
-    assert summary.seeds["same"] == 2  # its tiny observed Δ would need more than K seeds
-    assert "more than 10 seeds would be needed" in summary.stopped["same"]
+    decisions = {v.variant: v.decision for v in summary.last_look.variants}
+    assert decisions["same"] in (S.Decision.MAX_REACHED, S.Decision.REJECT)
+    if decisions["same"] is S.Decision.MAX_REACHED:
+        assert summary.seeds["same"] == 6 and "last look" in summary.stopped["same"]
 
 
-def row(**kw):
-    base = {c: math.nan for c in analysis.COMPARISON_COLUMNS}
-    base.update(variant="v", n_baseline=3, n_variant=3, delta=0.01, p_holm=0.2, alpha=0.05,
-                verdict=analysis.NO_DIFFERENCE, seeds_needed=None, seeds_needed_capped=False)
-    base.update(kw)
-    return base
+def test_pocock_spending_is_an_option_and_bad_values_are_refused(write_suite, tmp_path, fake_training):
+    suite = load_suite(write_suite(SUITE))
+    store = tmp_path / "results.sqlite"
+    run_suite(suite, store)
+    summary = run_until_conclusive(suite, store, max_seeds=6, spending="pocock", say=lambda line: None)
+    assert summary.design.spending is S.Spending.POCOCK
+    with pytest.raises(BenchError, match="--spending"):
+        run_until_conclusive(suite, store, max_seeds=6, spending="greedy", say=lambda line: None)
 
 
-def test_the_seed_rule():
-    table = pd.DataFrame([
-        row(variant="open", seeds_needed=6),
-        row(variant="almost", seeds_needed=2),            # estimate already met: one more seed
-        row(variant="hopeless", seeds_needed=10, seeds_needed_capped=True),
-        row(variant="at-limit", seeds_needed=5),
-        row(variant="decided", verdict=analysis.BETTER, p_holm=0.001),
-        row(variant="tiny-but-real", p_holm=0.01),        # significant, below min_effect
-        row(variant="one-seed", verdict=analysis.INCONCLUSIVE, n_baseline=1, n_variant=1),
-        row(variant="all-failed", verdict=analysis.INCONCLUSIVE, n_variant=0),
-    ])  # fmt: skip
-    seeds = {"base": 3, "open": 3, "almost": 3, "hopeless": 3, "at-limit": 10, "decided": 3,
-             "tiny-but-real": 3, "one-seed": 1, "all-failed": 3}
-    plan = plan_more_seeds(table, seeds, "base", max_seeds=10)
-    assert plan.raise_to == {"open": 6, "almost": 4, "one-seed": 2, "base": 6}
-    assert set(plan.stopped) == {"hopeless", "at-limit", "tiny-but-real", "all-failed"}
-    assert "no successful runs of the variant" in plan.stopped["all-failed"]
+def test_plan_look_raises_continuing_variants_and_the_baseline_to_the_next_look():
+    design = S.make_design(3, 9)
+    rng = np.random.default_rng(2)
+    base = 0.9 + rng.normal(0, 0.005, size=3)
+    look = S.decide_look(design, base, {"clear": base + 0.05 + rng.normal(0, 0.0002, size=3), "open": base + rng.normal(0, 0.005, size=3)},
+                         paired=True, min_effect=0.01)  # fmt: skip
+    plan = plan_look(look, {"base": 3, "clear": 3, "open": 3}, "base")
+    decisions = {v.variant: v.decision for v in look.variants}
+    assert decisions["clear"] is S.Decision.REJECT and "clear" in plan.stopped
+    if decisions["open"] is S.Decision.CONTINUE:
+        assert plan.raise_to == {"open": 5, "base": 5}
+    assert "crossed its boundary" in plan.stopped["clear"]
 
 
 @pytest.fixture

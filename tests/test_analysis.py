@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
@@ -12,6 +13,8 @@ import pytest
 from scipy import stats
 
 from bench import analysis as A
+from bench import inference as I
+from bench import words
 from bench.errors import BenchError
 
 # --------------------------------------------------------------------------- helpers
@@ -62,6 +65,22 @@ def comparison_row(**kw):
     )  # fmt: skip
     row.update(kw)
     row["significant"] = row.get("verdict") in (A.BETTER, A.WORSE)
+    # the reason analysis would give such a row, unless the test states it
+    if "reason" not in kw:
+        verdict = row.get("verdict")
+        if verdict in (A.BETTER, A.WORSE):
+            row["reason"] = A.Reason.SIGNIFICANT
+        elif verdict == A.NO_DIFFERENCE:
+            row["reason"] = A.Reason.NOT_SIGNIFICANT
+        elif row["n_variant"] == 0:
+            row["reason"] = A.Reason.NO_RUNS_VARIANT
+        else:
+            row["reason"] = A.Reason.TOO_FEW_SEEDS
+    if "seed_estimate" not in kw:
+        row["seed_estimate"] = (
+            A.SeedEstimate.ESTIMATED if row["seeds_needed"] is not None
+            else A.SeedEstimate.UNKNOWN_SPREAD
+        )
     return row
 
 
@@ -173,7 +192,7 @@ def test_compare_by_variant_names_and_frames_agree():
     assert by_name["verdict"] == by_frame["verdict"]
     assert by_name["p_value"] == pytest.approx(by_frame["p_value"])
     assert (by_name["baseline"], by_name["variant"]) == ("base", "v")
-    assert set(by_name) == set(A.COMPARISON_COLUMNS)
+    assert set(by_name) == set(A.comparison_columns())
     with pytest.raises(BenchError):
         A.compare("base", "nope", runs=runs)
 
@@ -205,7 +224,7 @@ def test_a_a_suites_rarely_call_a_difference():
     n_suites, calls, comparisons, suites_with_call = 1000, 0, 0, 0
     for _ in range(n_suites):
         groups = [rng.normal(0.90, 0.005, size=rng.integers(3, 6)) for _ in names]
-        out = A.compare_to_baseline(suite_frame(groups, names), "base")
+        out = A.compare_to_baseline(suite_frame(groups, names), "base", outperforming=False)
         called = int(out["verdict"].isin([A.BETTER, A.WORSE]).sum())
         assert set(out["verdict"]) <= set(A.VERDICTS)
         calls += called
@@ -224,7 +243,9 @@ def test_power_real_two_pp_effect_is_found():
     n_sims, found = 200, 0
     for _ in range(n_sims):
         groups = [rng.normal(0.90 + s, 0.005, size=5) for s in shifts]
-        out = A.compare_to_baseline(suite_frame(groups, names), "base").set_index("variant")
+        out = A.compare_to_baseline(
+            suite_frame(groups, names), "base", outperforming=False
+        ).set_index("variant")
         found += out.loc["real", "verdict"] == A.BETTER
     assert found / n_sims >= 0.95
 
@@ -234,16 +255,17 @@ def test_power_real_two_pp_effect_is_found():
 
 def test_one_seed_is_inconclusive_with_detail_and_no_seed_estimate():
     runs = make_runs({"base": [0.90], "v": [0.95], "w": [0.96, 0.97, 0.95]})
-    out = A.compare_to_baseline(runs, "base").set_index("variant")
+    out = A.compare_to_baseline(runs, "base", min_effect=0.01).set_index("variant")
     v = out.loc["v"]
     assert v["verdict"] == A.INCONCLUSIVE
-    assert v["verdict_detail"] == "inconclusive — 1 seed"
+    assert v["reason"] == A.Reason.TOO_FEW_SEEDS
+    assert words.verdict_detail(v) == "inconclusive — 1 seed"
     assert v["seeds_needed"] is None  # spread unknown with 1 seed on both sides
     assert math.isnan(v["p_value"]) and math.isnan(v["p_holm"])
     assert not v["significant"]
     w = out.loc["w"]  # 3 seeds against 1: still inconclusive, but the spread is known
     assert w["verdict"] == A.INCONCLUSIVE
-    assert w["verdict_detail"].startswith("inconclusive — 1 seed")
+    assert words.verdict_detail(w).startswith("inconclusive — 1 seed")
     assert isinstance(w["seeds_needed"], int) and w["seeds_needed"] >= 2
 
 
@@ -271,7 +293,8 @@ def test_variant_with_no_ok_runs_is_inconclusive_and_counts_in_holm_family():
     )
     out = A.compare_to_baseline(runs, "base").set_index("variant")
     assert out.loc["x", "verdict"] == A.INCONCLUSIVE
-    assert out.loc["x", "verdict_detail"].startswith("inconclusive — 0 seeds")
+    assert out.loc["x", "reason"] == A.Reason.NO_RUNS_VARIANT
+    assert words.verdict_detail(out.loc["x"]).startswith("inconclusive — 0 seeds")
     assert out.loc["v", "p_holm"] == pytest.approx(min(1.0, 2 * out.loc["v", "p_value"]))
 
 
@@ -289,25 +312,44 @@ def test_min_effect_stops_a_tiny_significant_effect():
     plain = A.compare_to_baseline(runs, "base").iloc[0]
     assert plain["verdict"] == A.BETTER and plain["p_holm"] < 0.05
     guarded = A.compare_to_baseline(runs, "base", min_effect=0.005).iloc[0]
-    assert guarded["verdict"] == A.NO_DIFFERENCE
-    assert "min_effect" in guarded["verdict_detail"]
+    assert guarded["verdict"] == A.NEGLIGIBLE  # the whole interval lies inside ±0.5 pp
+    assert guarded["reason"] == A.Reason.BELOW_MIN_EFFECT
+    assert 0 < guarded["ci_low"] and guarded["ci_high"] < 0.005
+    assert "min_effect" in words.verdict_detail(guarded)
 
 
-def test_not_significant_rows_say_how_many_seeds_would_resolve():
-    runs = make_runs({"base": [0.90, 0.91, 0.89], "v": [0.905, 0.915, 0.895]})
-    row = A.compare_to_baseline(runs, "base").iloc[0]
-    assert row["verdict"] == A.NO_DIFFERENCE
-    expected, _ = A.required_seeds(0.005, 0.01, 0.01)
-    assert row["seeds_needed"] == expected
-    assert row["seeds_needed_effect"] == pytest.approx(0.005)
-    (text,) = A.conclusion_sentences(pd.DataFrame([row]))
-    assert f"about {expected} seeds per variant" in text and "difference of 0.5 pp" in text
-    guarded = A.compare_to_baseline(runs, "base", min_effect=0.02).iloc[0]
-    assert guarded["seeds_needed_effect"] == pytest.approx(0.02)  # never below min_effect
-    assert "difference of 2.0 pp" in A.conclusion_sentences(pd.DataFrame([guarded]))[0]
-    runs = make_runs({"base": [0.90, 0.91, 0.89], "v": [0.9001, 0.9101, 0.8901]})
-    row = A.compare_to_baseline(runs, "base").iloc[0]
+def test_seeds_needed_are_for_min_effect_at_the_holm_level_never_the_observed_delta():
+    runs = make_runs({"base": [0.90, 0.91, 0.89], "v": [0.905, 0.915, 0.895], "w": [0.9, 0.9, 0.91]})
+    row = A.compare_to_baseline(runs, "base", min_effect=0.01).iloc[0]
+    assert row["verdict"] == A.NO_DIFFERENCE and row["family_size"] == 2
+    sd = 0.01  # both sides
+    expected = I.seeds_for_power(0.01, sd, sd_b=sd, alpha=0.05, family_size=2).seeds
+    assert row["seeds_needed"] == expected and row["seeds_needed_effect"] == pytest.approx(0.01)
+    (text,) = words.conclusion_sentences(pd.DataFrame([row]))
+    assert f"about {expected} seeds per variant" in text and "difference of 1.0 pp" in text
+    assert "the data allow" in text and "did not change" not in text
+    # no min_effect declared: nothing to plan for, whatever Δ was observed
+    plain = A.compare_to_baseline(runs, "base").iloc[0]
+    assert plain["seeds_needed"] is None and plain["seed_estimate"] == A.SeedEstimate.NO_MIN_EFFECT
+    tiny = make_runs({"base": [0.90, 0.91, 0.89], "v": [0.9001, 0.9101, 0.8901]})
+    row = A.compare_to_baseline(tiny, "base", min_effect=0.001).iloc[0]
     assert row["seeds_needed"] == 1000 and row["seeds_needed_capped"]
+
+
+def test_wording_says_what_the_interval_allows_and_min_effect_only_for_the_whole_interval():
+    # Δ −1.5 pp with an interval reaching past min_effect: not "smaller than min_effect"
+    runs = make_runs({"base": [0.90, 0.93, 0.88, 0.91], "v": [0.89, 0.90, 0.87, 0.91]})
+    row = A.compare_to_baseline(runs, "base", min_effect=0.01).iloc[0]
+    assert row["verdict"] == A.NO_DIFFERENCE and row["reason"] == A.Reason.NOT_SIGNIFICANT
+    assert row["ci_low"] < -0.01
+    (text,) = words.conclusion_sentences(pd.DataFrame([row]))
+    assert "no significant difference in accuracy" in text and "the data allow −4.6…+2.1 pp" in text
+    assert "smaller than" not in text and "did not change" not in text
+    # the whole interval inside ±min_effect: smaller than min_effect, said as such
+    calm = make_runs({"base": [0.900, 0.9002, 0.8998, 0.9001], "v": [0.9001, 0.9, 0.8999, 0.9002]})
+    row = A.compare_to_baseline(calm, "base", min_effect=0.01).iloc[0]
+    assert row["verdict"] == A.NEGLIGIBLE and row["reason"] == A.Reason.WITHIN_MIN_EFFECT
+    assert "smaller than the minimum effect" in words.conclusion_sentences(pd.DataFrame([row]))[0]
 
 
 def test_zero_spread_metrics_are_exact():
@@ -354,9 +396,10 @@ def test_mcnemar_pooled_over_shared_seeds_matches_binomtest():
     runs = make_runs({"base": [0.8, 0.9, 0.85], "v": [0.9, 0.8]})
     row = A.compare_to_baseline(runs, "base", predictions=predictions).iloc[0]
     assert (row["mcnemar_b"], row["mcnemar_c"], row["mcnemar_seeds"]) == (3, 2, 2)
-    assert row["mcnemar_p"] == pytest.approx(stats.binomtest(3, 5, 0.5).pvalue)
+    assert "mcnemar_p" not in row  # a pooled p is about these models, never a verdict's basis
     direct = A.mcnemar([(y, base0, var0), (y, base1, var1)])
-    assert (direct.b, direct.c, direct.p_value) == (3, 2, pytest.approx(row["mcnemar_p"]))
+    assert (direct.b, direct.c) == (3, 2)
+    assert direct.p_value == pytest.approx(stats.binomtest(3, 5, 0.5).pvalue)
     assert A.mcnemar([(y, y, y)]).p_value == 1.0
     bad = dict(predictions, **{"v-s1": (y[::-1], var1)})
     with pytest.raises(BenchError, match="different"):
@@ -370,12 +413,12 @@ def test_check_claims_outcomes():
     def row(variant, verdict, delta, ci_low=math.nan, ci_high=math.nan, p_holm=math.nan):
         return comparison_row(
             variant=variant, verdict=verdict, delta=delta, ci_low=ci_low, ci_high=ci_high,
-            p_holm=p_holm, verdict_detail=f"{verdict} — test row",
+            p_holm=p_holm,
         )  # fmt: skip
 
     rows = pd.DataFrame(
         [
-            row("up_sig", A.BETTER, 0.02, 0.01, 0.03, 0.01),
+            row("up_sig", A.BETTER, 0.02, 0.012, 0.03, 0.01),
             row("down_sig", A.WORSE, -0.02, -0.03, -0.01, 0.01),
             row("narrow", A.NO_DIFFERENCE, -0.001, -0.004, 0.002, 0.6),
             row("below0", A.NO_DIFFERENCE, -0.01, -0.02, -0.0001, 0.2),
@@ -408,7 +451,8 @@ def test_check_claims_outcomes():
         "inconclusive", "inconclusive",
     ]  # fmt: skip
     assert out.loc[0, "note"] == "n1"
-    assert "no comparison" in out.loc[13, "reason"]
+    assert out.loc[13, "reason"] == A.ClaimReason.NO_COMPARISON
+    assert "no comparison" in words.claim_reason(A.claim_records(rows, claims)[13])
     with pytest.raises(BenchError):
         A.check_claims(rows, [{"variant": "wide", "metric": "accuracy", "direction": "sideways"}])
 
@@ -500,19 +544,20 @@ def test_conclusion_sentences_carry_the_numbers():
     runs["train_seconds"] = [10.0] * 3 + [11.0] * 3 + [10.0] * 3
     one = make_runs({"lone": [0.95]})
     one["flops"], one["train_seconds"] = 1000.0, 10.0
-    out = A.compare_to_baseline(pd.concat([runs, one], ignore_index=True), "base")
-    text = A.conclusion_sentences(out, {"tanh": "tanh + dropout 0.125"})
+    out = A.compare_to_baseline(pd.concat([runs, one], ignore_index=True), "base", min_effect=0.005)
+    text = words.conclusion_sentences(out, {"tanh": "tanh + dropout 0.125"})
     assert len(text) == 3
     sig, nodiff, inc = text
     row = out.set_index("variant").loc["tanh"]
     assert row["verdict"] == A.BETTER
     assert sig.startswith("tanh + dropout 0.125: accuracy rose by 1.2 pp")
     lo, hi = f"{row['ci_low'] * 100:+.1f}", f"{row['ci_high'] * 100:+.1f}"
-    assert f"95% CI {lo}…{hi}" in sig
+    assert row["ci_level"] == pytest.approx(1 - 0.05 / 2)  # Holm level: 2 comparisons not rejected
+    assert f"97.5% CI {lo}…{hi}" in sig
     assert "3 seeds each" in sig and "Holm-adjusted p" in sig
-    assert "1.00× the FLOPs and 1.10× the training time" in sig
-    assert "did not change measurably" in nodiff and "pp" in nodiff
-    assert "seeds per variant" in nodiff
+    assert "1.00× the FLOPs per example and 1.10× the training time" in sig
+    assert "no significant difference in accuracy" in nodiff and "the data allow" in nodiff
+    assert "seeds per variant would detect a difference of 0.5 pp" in nodiff
     assert "inconclusive with 1 seed" in inc
     for word in ("rose", "fell", "better", "worse", "did not change"):
         assert word not in inc
@@ -531,7 +576,7 @@ def test_conclusion_sentences_never_overclaim_inconclusive_rows():
                            p_holm=0.0004, n_variant=5, n_baseline=4),
         ]
     )  # fmt: skip
-    a, b, c, d = A.conclusion_sentences(rows)
+    a, b, c, d = words.conclusion_sentences(rows)
     assert "at least 2 successful seeds" in a and "+3.0 pp" in a
     assert "no successful runs of the variant" in b and "2 diverged" in b
     assert "about 7 seeds per variant" in c and "−2.0 pp" in c and "difference of 2.0 pp" in c
@@ -544,28 +589,163 @@ def test_conclusion_sentences_never_overclaim_inconclusive_rows():
 def test_sentences_for_non_fraction_metrics_use_plain_numbers():
     runs = make_runs({"base": [10.0, 10.5, 9.5], "v": [20.0, 20.5, 19.5]}, metric="train_seconds")
     out = A.compare_to_baseline(runs, "base", "train_seconds")
-    (s,) = A.conclusion_sentences(out)
+    (s,) = words.conclusion_sentences(out)
     assert out.iloc[0]["verdict"] == A.WORSE
     assert "training time rose by 10.0 s" in s and "pp" not in s
 
 
-def test_phrases_are_one_table_per_language():
-    assert {"en", "ru"} <= set(A.PHRASES)
-    A.PHRASES["xx"] = dict(A.PHRASES["en"])  # a translation only needs the same keys
-    try:
-        row = comparison_row(variant="v", verdict=A.INCONCLUSIVE, n_variant=1, delta=0.01)
-        assert A.conclusion_sentences(pd.DataFrame([row]), lang="xx")
-    finally:
-        del A.PHRASES["xx"]
+# --------------------------------------------------------------------------- issue-level guarantees
 
 
-# --------------------------------------------------------------------------- purity
+def _with_configs(runs, dataset_of=lambda variant: {"name": "digits", "split_seed": 0}):
+    runs = runs.copy()
+    runs["config"] = [json.dumps({"dataset": dataset_of(v)}) for v in runs["variant"]]
+    return runs
 
 
-def test_module_never_imports_tensorflow_or_keras():
-    code = (
-        "import sys, bench.analysis; "
-        "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; "
-        "sys.exit(1 if bad else 0)"
+def test_paired_by_seed_where_the_split_is_shared_welch_otherwise():
+    rng = np.random.default_rng(3)
+    shared = rng.normal(0.9, 0.01, size=6)
+    runs = make_runs({"base": shared, "v": shared + 0.004 + rng.normal(0, 0.001, size=6)})
+    paired = A.compare_to_baseline(_with_configs(runs), "base", outperforming=False).iloc[0]
+    ref = stats.ttest_rel(runs[runs.variant == "v"].accuracy, runs[runs.variant == "base"].accuracy)
+    assert paired["method"] == I.Method.PAIRED and paired["pairing"] == I.PairingReason.SHARED_SEEDS
+    assert paired["p_value"] == pytest.approx(ref.pvalue) and paired["verdict"] == A.BETTER
+    other = _with_configs(runs, lambda v: {"name": "digits", "split_seed": 1 if v == "v" else 0})
+    welch = A.compare_to_baseline(other, "base", outperforming=False).iloc[0]
+    assert welch["method"] == I.Method.WELCH and welch["pairing"] == I.PairingReason.DESIGN_UNPAIRED
+    assert welch["p_value"] > paired["p_value"]
+    # without stored configs the pairing is not known: Welch, valid either way
+    assert A.compare_to_baseline(runs, "base", outperforming=False).iloc[0]["method"] == I.Method.WELCH
+
+
+def test_no_simulated_row_has_a_verdict_and_interval_that_disagree():
+    rng = np.random.default_rng(99)
+    names = ["base", "v1", "v2", "v3", "v4", "v5"]
+    effects = [0.0, 0.0, 0.004, -0.006, 0.01, 0.0]
+    checked = 0
+    for _ in range(300):
+        groups = [rng.normal(0.9 + e, 0.005, size=rng.integers(3, 7)) for e in effects]
+        out = A.compare_to_baseline(suite_frame(groups, names), "base", outperforming=False,
+                                    min_effect=float(rng.choice([0.0, 0.003])))  # fmt: skip
+        for r in out.to_dict("records"):
+            holds_zero = r["ci_low"] <= 0 <= r["ci_high"]
+            if r["verdict"] in (A.BETTER, A.WORSE):
+                assert not holds_zero, r
+            if r["verdict"] == A.NO_DIFFERENCE:
+                assert holds_zero, r
+            if r["verdict"] == A.NEGLIGIBLE:
+                assert -r["min_effect"] < r["ci_low"] and r["ci_high"] < r["min_effect"]
+            checked += 1
+    assert checked == 300 * 5
+
+
+def test_zero_spread_on_accuracy_is_inconclusive_not_better():
+    row = A.compare([0.90, 0.90], [0.91, 0.91])
+    assert row.verdict == A.INCONCLUSIVE and row.reason == A.Reason.ZERO_SPREAD
+    assert "inconclusive" in words.conclusion_sentences([row])[0]
+    exact = A.compare([1e3, 1e3], [2e3, 2e3], "params")  # a size: zero spread is exact
+    assert exact.verdict == A.WORSE and exact.ci_low == exact.ci_high == 1e3
+
+
+def test_divergence_rates_are_tested_and_verdicts_say_among_converged_runs():
+    bad = [{"key": f"v-d{i}", "variant": "v", "seed": 10 + i, "status": "diverged",
+            "accuracy": np.nan} for i in range(7)]  # fmt: skip
+    runs = make_runs({"base": [0.90, 0.901, 0.899, 0.9, 0.902, 0.898, 0.9, 0.901],
+                      "v": [0.92, 0.921, 0.919]}, extra=bad)  # fmt: skip
+    row = A.compare_to_baseline(runs, "base", outperforming=False).iloc[0]
+    assert row["rates_differ"] and row["rate_p"] == pytest.approx(
+        stats.fisher_exact([[0, 8], [7, 3]]).pvalue
     )
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+    (text,) = words.conclusion_sentences(pd.DataFrame([row]))
+    assert "among converged runs only" in text and "7/10" in text
+    calm = A.compare_to_baseline(make_runs({"base": [0.9, 0.91], "v": [0.9, 0.92]}), "base").iloc[0]
+    assert not calm["rates_differ"]
+
+
+def test_a_same_claim_is_decided_by_equivalence_alone():
+    # Δ +0.3 pp, significant, but well inside a 1 pp margin: "same" is confirmed
+    rng = np.random.default_rng(5)
+    base = 0.9 + rng.normal(0, 0.0005, size=8)
+    runs = make_runs({"base": base, "v": base + 0.003 + rng.normal(0, 0.0003, size=8)})
+    table = A.compare_to_baseline(runs, "base", outperforming=False)
+    assert table.iloc[0]["verdict"] == A.BETTER
+    (claim,) = A.claim_records(table, [{"variant": "v", "metric": "accuracy", "direction": "same",
+                                        "margin": 0.01}])  # fmt: skip
+    assert claim.result == A.CONFIRMED and claim.reason == A.ClaimReason.WITHIN_MARGIN
+    assert claim.ci_level == pytest.approx(0.9) and -0.01 < claim.ci_low < claim.ci_high < 0.01
+
+
+def test_p_beats_and_the_two_level_interval_are_reported_with_their_sources():
+    y = np.repeat(np.arange(4), 25)
+    rng = np.random.default_rng(8)
+    predictions, rows = {}, []
+    for variant, acc in (("base", 0.8), ("v", 0.9)):
+        for seed in range(4):
+            pred = np.where(rng.random(y.size) < acc, y, (y + 1) % 4)
+            key = f"{variant}-{seed}"
+            predictions[key] = (y, pred)
+            rows.append({"key": key, "variant": variant, "seed": seed, "status": "ok",
+                         "accuracy": float(np.mean(pred == y))})  # fmt: skip
+    out = A.compare_to_baseline(pd.DataFrame(rows), "base", predictions=predictions).iloc[0]
+    assert 0.5 < out["p_beats"] <= 1 and out["p_beats_low"] <= out["p_beats"] <= out["p_beats_high"]
+    assert out["boot_ci_low"] < out["delta"] < out["boot_ci_high"]
+    line = words.variance_sources(pd.DataFrame([out]))
+    assert "seed-to-seed" in line and "test examples" in line and "seeds only" in line
+
+
+def test_per_class_family_flags_a_class_in_at_most_five_percent_of_a_a_reports():
+    rng = np.random.default_rng(17)
+    classes, seeds, names = 10, 4, ["base", "v1", "v2", "v3"]
+    flagged, n_reports = 0, 300
+    y = np.repeat(np.arange(classes), 30)
+    for _ in range(n_reports):
+        predictions, rows = {}, []
+        for variant in names:
+            for seed in range(seeds):
+                pred = np.where(rng.random(y.size) < 0.85, y, (y + 1) % classes)
+                key = f"{variant}-{seed}"
+                predictions[key] = (y, pred)
+                rows.append({"key": key, "variant": variant, "seed": seed, "status": "ok",
+                             "accuracy": float(np.mean(pred == y))})  # fmt: skip
+        table = A.per_class_family_changes(pd.DataFrame(rows), predictions, "base", classes)
+        assert len(table) == 3 * classes
+        flagged += bool(table["changed"].any())
+    assert flagged / n_reports <= 0.05
+    # asking about one variant still uses the whole family
+    one = A.per_class_changes(pd.DataFrame(rows), predictions, "base", "v1", classes, all_classes=True)
+    assert one["p_holm"].tolist() == pytest.approx(
+        table[table.variant == "v1"]["p_holm"].tolist(), nan_ok=True
+    )
+
+
+def test_paired_two_store_gate_catches_half_a_point_with_few_false_alarms():
+    """Same seeds, same split in both stores (same-seed correlation 0.9), σ 0.5 pp, margin 0."""
+    rng = np.random.default_rng(21)
+
+    def stores(regression):
+        shared = rng.normal(0, 0.005 * math.sqrt(0.9), size=5)
+        own = lambda: rng.normal(0, 0.005 * math.sqrt(0.1), size=5)  # noqa: E731
+        old = _with_configs(make_runs({"base": 0.8 + shared + own()}))
+        new = _with_configs(make_runs({"base": 0.8 - regression + shared + own()}))
+        return old, new
+
+    def fails(regression):
+        old, new = stores(regression)
+        (row,) = A.regression_gate(old, new, ["accuracy"])
+        assert row.method == I.Method.PAIRED
+        return row.failed
+
+    n = 400
+    caught = np.mean([fails(0.005) for _ in range(n)])
+    false_alarms = np.mean([fails(0.0) for _ in range(n)])
+    assert caught >= 0.5 and false_alarms <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / n)
+    # a margin turns the gate into non-inferiority: a 0.5 pp drop within a 1 pp margin passes
+    old, new = stores(0.005)
+    (row,) = A.regression_gate(old, new, ["accuracy"], margins={"accuracy": 0.01})
+    assert not row.failed and row.margin == 0.01
+    # several gate metrics are one Holm family
+    old["loss"], new["loss"] = 0.5, 0.5 + rng.normal(0, 0.01, size=5)
+    rows = A.regression_gate(old, new, ["accuracy", "loss"])
+    assert [r.metric for r in rows] == ["accuracy", "loss"]
+    assert all(r.p_holm >= r.p_value or math.isnan(r.p_value) for r in rows)

@@ -59,12 +59,15 @@ def test_show_prints_runs_and_curves(workspace: Path, capsys) -> None:
     assert main(["show", "reports/tiny/results.sqlite", "tanh"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("tiny · variant tanh (model.activation: relu → tanh)")
-    assert "seed 0 — per epoch" in out and "val_accuracy" in out and "75.00%" in out
+    assert "seed 0 — Learning curves" in out and "val_accuracy" in out and "75.0%" in out
     assert "seed 1: failed — boom" in out
     assert main(["show", "reports/tiny", "base", "--metric", "loss"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("tiny · variant base (the baseline) · 1 ok, 1 missing")
+    assert out.startswith("tiny · variant base (baseline) · 1 ok, 1 not run")
     assert "epoch    loss\n" in out and "val_loss" not in out
+    assert main(["show", "reports/tiny", "tanh", "--lang", "ru"]) == 0
+    out = capsys.readouterr().out
+    assert "ключ" in out and "эпоха" in out and "key" not in out and "epoch" not in out
     assert main(["show", "suites/synthetic-suite.yaml", "base"]) == 0
     capsys.readouterr()
     assert main(["show", "reports/tiny", "relu"]) == 2

@@ -201,7 +201,7 @@ def test_digits_shapes_and_unit_range() -> None:
     assert ds.class_names == [str(i) for i in range(10)] and ds.num_classes == 10
     assert ds.x_train.min() == 0.0 and ds.x_train.max() == 1.0  # divided by 16, not 255
     assert ds.info["source"].startswith("embedded") and ds.info["test_from"] == "split"
-    assert ds.coarse_train is None and ds.coarse_class_names is None
+    assert ds.target_names == ["label"] and ds.target_classes == {}
     raw = load_dataset(cfg(name="digits", normalize="none"))
     assert raw.x_train.max() == 16.0 and raw.x_train.dtype == np.float32
 
@@ -463,11 +463,11 @@ def test_cifar100_fine_coarse_both(tmp_path: Path) -> None:
     fine = load_dataset(cfg(name="cifar100", data_dir=str(tmp_path), labels="fine"))
     assert_well_formed(fine, (32, 32, 3))
     assert fine.num_classes == 100 and fine.class_names[3] == "fine3"
-    assert fine.coarse_class_names == [f"coarse{i}" for i in range(20)]
+    assert fine.target_classes["coarse_label"] == [f"coarse{i}" for i in range(20)]
     pairs = (
-        (fine.y_train, fine.coarse_train),
-        (fine.y_val, fine.coarse_val),
-        (fine.y_test, fine.coarse_test),
+        (fine.y_train, fine.target("coarse_label", "train")),
+        (fine.y_val, fine.target("coarse_label", "val")),
+        (fine.y_test, fine.target("coarse_label", "test")),
     )
     for y, c in pairs:
         assert c is not None and c.dtype == np.int64
@@ -476,13 +476,13 @@ def test_cifar100_fine_coarse_both(tmp_path: Path) -> None:
 
     both = load_dataset(cfg(name="cifar100", data_dir=str(tmp_path), labels="both"))
     np.testing.assert_array_equal(both.y_train, fine.y_train)
-    np.testing.assert_array_equal(both.coarse_test, fine.coarse_test)
+    np.testing.assert_array_equal(both.target("coarse_label", "test"), fine.target("coarse_label", "test"))
 
     coarse = load_dataset(cfg(name="cifar100", data_dir=str(tmp_path), labels="coarse"))
     assert coarse.class_names == [f"coarse{i}" for i in range(20)] and coarse.num_classes == 20
     assert set(coarse.y_test.tolist()) == {0, 1, 2, 3, 4}
-    np.testing.assert_array_equal(coarse.coarse_test, coarse.y_test)
-    assert coarse.coarse_class_names == coarse.class_names
+    np.testing.assert_array_equal(coarse.target("coarse_label", "test"), coarse.y_test)
+    assert coarse.target_classes["coarse_label"] == coarse.class_names
 
 
 def test_cifar100_classes_and_tar(tmp_path: Path) -> None:
@@ -494,7 +494,7 @@ def test_cifar100_classes_and_tar(tmp_path: Path) -> None:
     assert ds.class_names == ["fine0", "fine1", "fine2", "fine3"]
     assert set(ds.y_train.tolist()) == {0, 1, 2, 3}
     assert len(ds.y_train) == 16 and len(ds.y_test) == 8
-    np.testing.assert_array_equal(ds.coarse_train, ds.y_train // 2)
+    np.testing.assert_array_equal(ds.target("coarse_label", "train"), ds.y_train // 2)
 
 
 def test_coarse_labels_only_for_cifar100(tmp_path: Path) -> None:

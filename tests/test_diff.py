@@ -14,11 +14,15 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bench import analysis
+from bench import analysis, metrics
 from bench.cli import main
 from bench.diff import diff_stores, diff_variants, render
 from bench.store import ResultStore
 from tests.conftest import TINY_SUITE, build_synthetic_store
+
+#: The metrics build_synthetic_store records for every run.
+RECORDED = ("accuracy", "top5_accuracy", "loss", "flops", "macs", "params", "train_seconds",
+            "images_per_second", "latency_ms")  # fmt: skip
 
 THREE_SEEDS = TINY_SUITE.replace("seeds: 2", "seeds: 3")
 THREE_VARIANTS = THREE_SEEDS + """\
@@ -43,6 +47,11 @@ def welch_p(a: np.ndarray, b: np.ndarray) -> float:
     return float(stats.ttest_ind(b, a, equal_var=False).pvalue)
 
 
+def paired_p(a: np.ndarray, b: np.ndarray) -> float:
+    """Same seeds on the same split on both sides: the paired t-test over seeds."""
+    return float(stats.ttest_rel(b, a).pvalue)
+
+
 def holm_by_hand(p: list[float]) -> list[float]:
     order = np.argsort(p)
     m, running, out = len(p), 0.0, [0.0] * len(p)
@@ -64,14 +73,14 @@ def test_variant_diff_verdicts_and_p_values_match_scipy(worse_store):
     accuracy = rows["accuracy"]
     a, b = accuracies_of(worse_store, "base"), accuracies_of(worse_store, "tanh")
     assert accuracy["verdict"] == analysis.WORSE
-    assert accuracy["p_value"] == pytest.approx(welch_p(a, b), rel=1e-12)
+    assert accuracy["p_value"] == pytest.approx(paired_p(a, b), rel=1e-12)
     assert accuracy["p_holm"] == accuracy["p_value"]  # no correction across metrics
-    se = np.sqrt(a.var(ddof=1) / 3 + b.var(ddof=1) / 3)
-    df = se**4 / ((a.var(ddof=1) / 3) ** 2 / 2 + (b.var(ddof=1) / 3) ** 2 / 2)
-    half = stats.t.ppf(0.975, df) * se
-    assert accuracy["delta"] == pytest.approx(b.mean() - a.mean())
-    assert (accuracy["ci_low"], accuracy["ci_high"]) == pytest.approx((b.mean() - a.mean() - half, b.mean() - a.mean() + half))
-    assert rows["loss"]["verdict"] == analysis.NO_DIFFERENCE  # the same loss everywhere
+    d = b - a
+    half = stats.t.ppf(0.975, 2) * d.std(ddof=1) / np.sqrt(3)
+    assert accuracy["delta"] == pytest.approx(d.mean())
+    assert (accuracy["ci_low"], accuracy["ci_high"]) == pytest.approx((d.mean() - half, d.mean() + half))
+    # the same loss in every run: no spread over seeds says nothing, so no verdict
+    assert rows["loss"]["verdict"] == analysis.INCONCLUSIVE and rows["loss"]["reason"] == "zero_spread"
     assert result.config_changes == [{"path": "model.activation", "a": "relu", "b": "tanh"}]
     assert [r["metric"] for r in result.regressions()] == ["accuracy"]
 
@@ -88,10 +97,8 @@ def test_variant_diff_mcnemar_and_per_class_come_from_the_predictions(worse_stor
             right_a, right_b = pa["y_pred"] == pa["y_true"], pb["y_pred"] == pb["y_true"]
             b += int(np.sum(right_a & ~right_b))
             c += int(np.sum(~right_a & right_b))
-    assert result.mcnemar == {
-        "a_right_b_wrong": b, "a_wrong_b_right": c, "seeds": 3,
-        "p_value": pytest.approx(stats.binomtest(b, b + c, 0.5).pvalue),
-    }  # fmt: skip
+    # per-example counts only: a pooled p would be about these trained models, not the variant
+    assert result.mcnemar == {"a_right_b_wrong": b, "a_wrong_b_right": c, "seeds": 3}
     assert result.num_classes == 10
     assert result.per_class and all(row["direction"] == "down" for row in result.per_class)
 
@@ -101,7 +108,7 @@ def test_identical_variants_are_no_significant_difference(tmp_path):
     accuracy = diff_variants(store, "base", "wide").rows[0]
     assert accuracy["metric"] == "accuracy" and accuracy["verdict"] == analysis.NO_DIFFERENCE
     a, b = accuracies_of(store, "base"), accuracies_of(store, "wide")
-    assert accuracy["p_value"] == pytest.approx(welch_p(a, b), rel=1e-12)
+    assert accuracy["p_value"] == pytest.approx(paired_p(a, b), rel=1e-12)
     assert main(["diff", str(store), "base", "wide", "--fail-on-regression"]) == 0
 
 
@@ -112,13 +119,16 @@ def test_store_diff_holm_across_variants_and_exact_verdicts(tmp_path):
     result = diff_stores(old, new)
     accuracy = [r for r in result.rows if r["metric"] == "accuracy"]
     assert [r["variant"] for r in accuracy] == ["base", "tanh", "wide"]
-    raw = [welch_p(accuracies_of(old, v), accuracies_of(new, v)) for v in ("base", "tanh", "wide")]
-    assert [r["p_value"] for r in accuracy] == pytest.approx(raw, rel=1e-12)
-    assert [r["p_holm"] for r in accuracy] == pytest.approx(holm_by_hand(raw), rel=1e-12)
+    # both stores ran the same seeds on the same split: paired by seed
+    raw = [paired_p(accuracies_of(old, v), accuracies_of(new, v)) for v in ("tanh", "wide")]
+    assert [r["p_value"] for r in accuracy[1:]] == pytest.approx(raw, rel=1e-12)
+    # base is identical in both stores: zero spread, untestable, p = 1 in the Holm family
+    assert np.isnan(accuracy[0]["p_value"]) and accuracy[0]["verdict"] == analysis.INCONCLUSIVE
+    assert [r["p_holm"] for r in accuracy[1:]] == pytest.approx(holm_by_hand([1.0, *raw])[1:], rel=1e-12)
     verdicts = {r["variant"]: r["verdict"] for r in accuracy}
     assert verdicts["wide"] == analysis.WORSE
-    assert verdicts["base"] == analysis.NO_DIFFERENCE
-    assert {r["metric"] for r in result.rows} == {"accuracy", "train_seconds", "images_per_second"}
+    # every compared metric of the table the stores recorded (macs is not compared)
+    assert {r["metric"] for r in result.rows} == set(metrics.compared_metrics(RECORDED))
     assert result.warnings == []  # same configs, same test labels
     assert [r["variant"] for r in result.regressions()] == ["wide"]
 
@@ -130,6 +140,12 @@ def test_fail_on_regression_exit_codes(tmp_path, capsys):
     assert main(["diff", str(old), str(new), "--fail-on-regression"]) == 1
     err = capsys.readouterr().err
     assert "bench: regression: significantly worse: wide (accuracy)" in err
+    # non-inferiority: a 50 pp drop fails a 10 pp margin, passes a 60 pp one
+    assert main(["diff", str(old), str(new), "--fail-on-regression", "--margin", "0.1"]) == 1
+    assert "by more than 0.1" in capsys.readouterr().err
+    assert main(["diff", str(old), str(new), "--fail-on-regression", "--margin", "0.6"]) == 0
+    assert main(["diff", str(old), str(new), "--margin", "-1"]) == 2
+    assert main(["diff", str(old), "base", "wide", "--margin", "0.1"]) == 2
     assert main(["diff", str(old), str(old), "--fail-on-regression"]) == 0
     assert main(["diff", str(new), str(old), "--fail-on-regression"]) == 0  # better is no regression
     # a gate on another metric only: accuracy's regression no longer fails
@@ -152,9 +168,10 @@ def test_warns_when_configs_or_test_sets_differ(tmp_path, capsys):
             db.execute("UPDATE runs SET dataset=? WHERE key=?", (json.dumps(record), key))
     result = diff_stores(old, new)
     assert len(result.warnings) == 2
-    assert "variant 'tanh' was configured differently" in result.warnings[0]
-    assert "model.activation: tanh → elu" in result.warnings[0]
-    assert result.warnings[1].startswith("the test sets differ between the stores")
+    warnings = result.warning_texts()
+    assert "variant 'tanh' was configured differently" in warnings[0]
+    assert "model.activation: tanh → elu" in warnings[0]
+    assert warnings[1].startswith("the test sets differ between the stores")
     assert main(["diff", str(old), str(new)]) == 0
     err = capsys.readouterr().err.splitlines()
     assert sum(line.startswith("bench: warning: ") for line in err) == 2

@@ -83,6 +83,7 @@ def two_workers(suite_file: Path) -> tuple:
     return summary, _outcomes(store_path), store_path, hardware
 
 
+@pytest.mark.slow
 def test_two_workers_give_the_results_of_in_process_training(in_process, two_workers):
     _, outcomes, _, hardware = two_workers
     survivors = {k: v for k, v in outcomes.items() if k[0] in SURVIVORS}
@@ -90,6 +91,7 @@ def test_two_workers_give_the_results_of_in_process_training(in_process, two_wor
     assert any('"threads": 1' in h and '"workers": 2' in h for h in hardware)
 
 
+@pytest.mark.slow
 def test_a_killed_worker_is_recorded_and_the_suite_finishes(two_workers):
     summary, outcomes, store_path, _ = two_workers
     assert summary.trained == 5 and summary.statuses == {"ok": 4, "failed": 1}
@@ -104,6 +106,7 @@ def test_a_killed_worker_is_recorded_and_the_suite_finishes(two_workers):
         assert "dies" not in {s for s in store.runs_frame().query("status == 'ok'")["variant"]}
 
 
+@pytest.mark.slow
 def test_ray_tasks_give_the_results_of_local_training(suite_file, in_process):
     pytest.importorskip("ray", reason="Ray is in the test extra: pip install -e '.[test]'")
     store_path = suite_file.parent / "ray.sqlite"

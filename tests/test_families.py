@@ -226,7 +226,7 @@ def test_scale_permuted_wiring_errors_name_the_block(write_suite, blocks, where)
 
 @pytest.mark.parametrize("condition, fine_inputs", [("concat", 8 + 2), ("none", 8)])
 def test_hierarchical_two_named_outputs_and_hand_count(condition, fine_inputs):
-    from bench.models import hierarchical
+    from bench.tasks import hierarchical
 
     config = model_config(
         family="hierarchical",
@@ -252,7 +252,7 @@ def test_hierarchical_two_named_outputs_and_hand_count(condition, fine_inputs):
 
 
 def test_fine_to_coarse_map_from_training_labels():
-    from bench.models.hierarchical import fine_to_coarse
+    from bench.tasks.classification import fine_to_coarse
 
     fine = np.array([0, 1, 2, 3, 0, 1, 3])
     coarse = np.array([1, 0, 1, 2, 1, 0, 2])
@@ -261,7 +261,7 @@ def test_fine_to_coarse_map_from_training_labels():
 
 
 def test_hierarchical_history_renamed_like_one_output_runs():
-    from bench.models.hierarchical import fine_history
+    from bench.tasks.hierarchical import fine_history
 
     keras_names = ["loss", "fine_loss", "coarse_loss", "fine_accuracy", "coarse_accuracy",
                    "fine_top5_accuracy", "val_loss", "val_fine_loss", "val_fine_accuracy"]

@@ -136,11 +136,13 @@ def test_all_figures_writes_valid_pngs(tmp_path: Path) -> None:
     ids = [f["id"] for f in result]
     assert ids[:5] == [
         "accuracy",
-        "top5",
+        "top5_accuracy",
         "learning_curves",
         "accuracy_vs_flops",
         "accuracy_vs_time",
     ]
+    # then the metrics every run records, where they vary (throughput, latency), not the costs
+    assert ids[5:8] == ["loss", "images_per_second", "latency_ms"]
     assert "per_class_accuracy" in ids and any(i.startswith("confusion") for i in ids)
     for fig in result:
         assert set(fig) == {"id", "title", "caption", "file"}
@@ -171,8 +173,8 @@ def test_figures_edge_cases(tmp_path: Path) -> None:
     assert figures.all_figures(failed, make_history(runs), tmp_path / "failed") == []
     assert figures.all_figures(runs.iloc[0:0], pd.DataFrame(), tmp_path / "empty") == []
     # direct calls on degenerate input still write a figure
-    assert_png(figures.accuracy_vs_cost(nan_flops, tmp_path / "d" / "c.png"), min_bytes=1000)
-    assert_png(figures.accuracy_by_variant(failed, tmp_path / "d" / "a.png"), min_bytes=1000)
+    assert_png(figures.metric_vs_cost(nan_flops, tmp_path / "d" / "c.png"), min_bytes=1000)
+    assert_png(figures.metric_by_variant(failed, tmp_path / "d" / "a.png"), min_bytes=1000)
     one_epoch = make_history(runs, epochs=1)
     assert_png(figures.learning_curves(one_epoch, tmp_path / "d" / "l.png"))
     assert_png(
@@ -180,7 +182,7 @@ def test_figures_edge_cases(tmp_path: Path) -> None:
         min_bytes=1000,
     )
     assert_png(
-        figures.accuracy_vs_cost(
+        figures.metric_vs_cost(
             runs, tmp_path / "d" / "t.png", x="train_seconds", pareto={"baseline"}
         )
     )
@@ -221,7 +223,7 @@ def test_filters() -> None:
     assert (
         f.fmt_pp(0.012) == "+1.2 pp"
         and f.fmt_pp(-0.012) == "−1.2 pp"
-        and f.fmt_pp(0.0) == "±0.0 pp"
+        and f.fmt_pp(0.0) == "0.0 pp"  # ± only ever means a spread
     )
     assert f.fmt_flops(1.2e6) == "1.2 MFLOPs"
     assert f.fmt_flops(850) == "850 FLOPs"
@@ -253,94 +255,50 @@ def test_filters() -> None:
 def make_context(
     figure_file: str = "figures/accuracy.png", data_uri: str = "data:image/png;base64,AAAA"
 ) -> dict:
-    results = [
-        {
-            "variant": "baseline",
-            "changes": "baseline",
-            "n": 3,
-            "accuracy": 0.9734,
-            "accuracy_std": 0.0041,
-            "top5": 0.9991,
-            "top5_std": 0.0004,
-            "loss": 0.0912,
-            "flops": 1.2e6,
-            "macs": 6.0e5,
-            "params": 84210.0,
-            "train_seconds": 245.0,
-            "images_per_second": 1834.2,
-            "latency_ms": 1.25,
-            "pareto": True,
-            "notes": "",
-        },
-        {
-            "variant": EVIL_NAME,
-            "changes": "model.activation: relu → tanh",
-            "n": 3,
-            "accuracy": 0.9612,
-            "accuracy_std": 0.0052,
-            "top5": None,
-            "top5_std": None,
-            "loss": 0.12,
-            "flops": 1.2e6,
-            "macs": 6.0e5,
-            "params": 84210.0,
-            "train_seconds": 12.34,
-            "images_per_second": None,
-            "latency_ms": None,
-            "pareto": False,
-            "notes": EVIL_NOTE,
-        },
-        {
-            "variant": "lonely",
-            "changes": "train.epochs: 4 → 1",
-            "n": 1,
-            "accuracy": 0.91,
-            "accuracy_std": None,
-            "top5": None,
-            "top5_std": None,
-            "loss": None,
-            "flops": None,
-            "macs": None,
-            "params": None,
-            "train_seconds": None,
-            "images_per_second": None,
-            "latency_ms": None,
-            "pareto": False,
-            "notes": "",
-        },
-    ]
-    conclusions = [
-        {
-            "variant": EVIL_NAME,
-            "changes": "model.activation: relu → tanh",
-            "accuracy": 0.9612,
-            "accuracy_ci": (0.955, 0.967),
-            "delta": -0.0122,
-            "delta_ci_low": -0.02,
-            "delta_ci_high": -0.004,
-            "p_holm": 0.0123,
-            "verdict": "worse",
-            "verdict_detail": "1.2 pp lower",
-            "flops_ratio": 1.0,
-            "time_ratio": 0.05,
-            "params_ratio": 1.0,
-        },
-        {
-            "variant": "lonely",
-            "changes": "train.epochs: 4 → 1",
-            "accuracy": 0.91,
-            "accuracy_ci": None,
-            "delta": -0.06,
-            "delta_ci_low": None,
-            "delta_ci_high": None,
-            "p_holm": None,
-            "verdict": "inconclusive",
-            "verdict_detail": "a single seed",
-            "flops_ratio": None,
-            "time_ratio": None,
-            "params_ratio": None,
-        },
-    ]
+    """A report context as bench/report.py builds it: tables of ready text (bench/tables.py)."""
+    from bench.tables import Cell, Column, Row, Table, metric_column
+
+    results = Table("results", [
+        Column("variant", "Variant"), Column("runs", "Runs", numeric=True),
+        metric_column("accuracy", "en"), metric_column("flops", "en"),
+        metric_column("params", "en"), metric_column("train_seconds", "en"), Column("notes", "Notes"),
+    ], [
+        Row([Cell("baseline", title="baseline", css="baseline"), Cell("3", sort=3),
+             Cell("97.3% ± 0.4 pp", sort=0.9734), Cell("1.2 MFLOPs", sort=1.2e6),
+             Cell("84.2 k", sort=84210.0), Cell("4 min 05 s", sort=245.0), Cell("")], css="baseline"),
+        Row([Cell(EVIL_NAME, detail="model.activation: relu → tanh"), Cell("3", sort=3),
+             Cell("96.1% ± 0.5 pp", sort=0.9612), Cell("1.2 MFLOPs", sort=1.2e6),
+             Cell("84.2 k", sort=84210.0), Cell("12.3 s", sort=12.34), Cell(EVIL_NOTE)]),
+        Row([Cell("seed 0"), Cell("ok"), Cell("96.0%"), Cell("1.2 MFLOPs"), Cell("84.2 k"),
+             Cell("12.0 s"), Cell("")], css="seed"),
+        Row([Cell("lonely", detail="train.epochs: 4 → 1"), Cell("1", sort=1), Cell("91.0%", sort=0.91),
+             Cell("—"), Cell("—"), Cell("—"), Cell("")]),
+    ], caption="Successful runs only; 3,600 examples.")  # fmt: skip
+    conclusions = Table("conclusions", [
+        Column("variant", "Variant"), metric_column("accuracy", "en"),
+        Column("delta", "Δ vs baseline", numeric=True), Column("ci", "95% CI of Δ", numeric=True),
+        Column("p_holm", "p (Holm)", numeric=True), Column("verdict", "Verdict"),
+        Column("flops_ratio", "×FLOPs", numeric=True),
+    ], [
+        Row([Cell(EVIL_NAME, detail="model.activation: relu → tanh"), Cell("96.1%"),
+             Cell("−1.2 pp", sort=-0.0122), Cell("−2.0…−0.4 pp"), Cell("0.012", sort=0.0123),
+             Cell("worse — p (Holm) = 0.0123", css="worse"), Cell("1.00×")]),
+        Row([Cell("lonely", detail="train.epochs: 4 → 1"), Cell("91.0%"), Cell("−6.0 pp"), Cell("—"),
+             Cell("—"), Cell("inconclusive — 1 seed", css="inconclusive"), Cell("—")]),
+    ], caption="Δ: difference of the mean accuracy from the baseline.")  # fmt: skip
+    claims = Table("claims", [
+        Column("variant", "Variant"), Column("claim", "Claim"), Column("measured", "Measured"),
+        Column("verdict", "Verdict"), Column("note", "Note"),
+    ], [
+        Row([Cell(EVIL_NAME), Cell("accuracy same"), Cell("−1.2 pp"),
+             Cell("refuted", css="worse", detail="significant change"), Cell(EVIL_NOTE)]),
+    ])  # fmt: skip
+    per_class = Table("per-class", [
+        Column("variant", "Variant"), Column("0", "0", numeric=True), Column("1", "1", numeric=True),
+    ], [
+        Row([Cell("baseline"), Cell("99.0%"), Cell("98.0%")]),
+        Row([Cell(EVIL_NAME), Cell("97.0%"), Cell("96.0%")]),
+    ], caption="Accuracy on the examples of each class, mean over seeds.")  # fmt: skip
     return {
         "suite": {
             "name": "quickstart",
@@ -377,24 +335,16 @@ def make_context(
             "seeds": [0, 1, 2],
         },
         "counts": {"planned": 9, "ok": 7, "failed": 1, "diverged": 1, "budget": 0, "missing": 0},
+        "lang": "en",
+        "best": {"variant": "baseline", "metric": "accuracy", "value": 0.9734},
+        "legend": "↑ higher is better, ↓ lower is better.",
         "results": results,
-        "results_md": "| Variant | Accuracy |\n|---|--:|\n| baseline | 97.3% |",
         "conclusions": conclusions,
-        "conclusions_md": "",
         "sentences": [
             "Changing the activation made accuracy worse by 1.2 pp.",
             f"Note on {EVIL_NAME}.",
         ],
-        "claims": [
-            {
-                "variant": EVIL_NAME,
-                "claim": "accuracy same",
-                "note": EVIL_NOTE,
-                "measured": -0.0122,
-                "verdict": "refuted",
-            }
-        ],
-        "claims_md": "",
+        "claims": claims,
         "figures": [
             {
                 "id": "accuracy",
@@ -426,15 +376,18 @@ def make_context(
                 "error": "Traceback (most recent call last):\nValueError: loss is nan <script>alert(1)</script>",
             }
         ],
-        "per_class": {
-            "columns": ["variant", "0", "1"],
-            "rows": [{"variant": "baseline", "0": 0.99, "1": 0.98}, [EVIL_NAME, 0.97, 0.96]],
-        },
+        "per_class": per_class,
+        "per_class_changes": [
+            {"variant": EVIL_NAME, "changes": "model.activation: relu → tanh",
+             "classes": [{"class_name": "1", "text": "class 1: −2.0 pp (98.0% → 96.0%)", "css": "worse"}]},
+        ],  # fmt: skip
     }
 
 
 def render(name: str, context: dict, templates_dir: Path | None = None) -> str:
-    return formatting.template_environment(templates_dir).get_template(name).render(**context)
+    from bench.tables import template_environment
+
+    return template_environment(templates_dir).get_template(name).render(**context)
 
 
 def test_html_report(tmp_path: Path) -> None:
@@ -463,7 +416,8 @@ def test_html_report(tmp_path: Path) -> None:
         "−1.2 pp",
         "0.012",
         "2 × multiply-adds",
-        "95.5–96.7%",
+        "FLOPs per example ↓",
+        'data-direction="lower"',
         "Quickstart &amp; friends",
     ):
         assert text in html, text
@@ -500,9 +454,11 @@ def test_markdown_report(tmp_path: Path) -> None:
         assert heading in md, heading
     assert "![Accuracy by variant](figures/accuracy.png)" in md
     assert "*bars: mean over seeds*" in md
-    assert context["results_md"] in md
+    assert "| Variant | Runs | accuracy ↑ | FLOPs per example ↓ |" in md
+    assert "| baseline (baseline) | 3 | 97.3% ± 0.4 pp |" in md
+    assert "| ↳ seed 0 | ok |" in md
     assert "```yaml\nmodel:\n  activation: relu\n```" in md
-    assert "| −1.2 pp |" in md and "**worse**" in md  # fallback conclusions table
+    assert "| −1.2 pp |" in md and "| worse — p (Holm) = 0.0123 |" in md
     assert "3,600 train / 400 validation / 1,000 test" in md
     assert "| baseline | 99.0% | 98.0% |" in md
     assert "\n\n\n\n" not in md
@@ -510,9 +466,12 @@ def test_markdown_report(tmp_path: Path) -> None:
 
 def test_templates_with_empty_lists() -> None:
     context = make_context()
-    for key in ("conclusions", "sentences", "claims", "figures", "variants", "failures", "results"):
+    from bench.tables import Table
+
+    for key in ("sentences", "figures", "variants", "failures", "per_class_changes"):
         context[key] = []
-    context.update(conclusions_md="", claims_md="", results_md="", per_class=None)
+    for key in ("conclusions", "claims", "results", "per_class"):
+        context[key] = Table(key, [])
     html = render("report.html.j2", context)
     md = render("report.md.j2", context)
     assert 'id="conclusions"' not in html and 'id="failures"' not in html and "<img" not in html
@@ -551,22 +510,34 @@ def test_autoescape_per_extension() -> None:
     assert formatting.default_templates_dir() is not None
 
 
-def test_per_class_rows_with_values_list() -> None:
-    """The report builder's shape: columns are the classes, rows carry variant + values."""
+def test_per_class_table_in_both_formats() -> None:
+    """Columns are the classes, one row per variant; user text escaped in HTML."""
     context = make_context()
-    context["per_class"] = {
-        "columns": ["cat", "dog"],
-        "rows": [
-            {"variant": "baseline", "values": [0.991, 0.98]},
-            {"variant": EVIL_NAME, "values": [0.97, None]},
-        ],
-    }
     html = render("report.html.j2", context)
     section = html[
         html.index('id="per-class"') : html.index("</section>", html.index('id="per-class"'))
     ]
-    assert ">Variant</th>" in section and ">cat</th>" in section and "99.1%" in section
-    assert "&lt;b&gt;x&lt;/b&gt;" in section and "—" in section
+    assert ">Variant</th>" in section and ">0</th>" in section and "99.0%" in section
+    assert "&lt;b&gt;x&lt;/b&gt;" in section and "class 1: −2.0 pp" in section
     md = render("report.md.j2", context)
-    assert "| Variant | cat | dog |\n|---|--:|--:|\n| baseline | 99.1% | 98.0% |\n" in md
-    assert "| <b>x</b> | 97.0% | — |" in md
+    assert "| Variant | 0 | 1 |\n|---|--:|--:|\n| baseline | 99.0% | 98.0% |\n" in md
+    assert "| <b>x</b> | 97.0% | 96.0% |" in md
+
+
+def test_by_variant_figures_follow_the_metric_table(tmp_path: Path) -> None:
+    runs = make_runs().assign(latency_ms=1.5)  # the same in every run: nothing to see
+    per_class = pd.DataFrame(
+        [{"variant": v, "class_name": f"c{c}", "top5_accuracy": 0.8 + 0.05 * c}
+         for v in ("baseline", "tanh") for c in range(3)]
+    )  # fmt: skip
+    result = figures.all_figures(runs, None, tmp_path / "en", baseline="baseline", per_class=per_class)
+    by_id = {f["id"]: f for f in result}
+    assert "latency_ms" not in by_id and not {"flops", "params", "train_seconds"} & set(by_id)
+    assert by_id["loss"]["title"] == "Loss by variant" and "lower is better" in by_id["loss"]["caption"]
+    assert "higher is better" in by_id["accuracy"]["caption"] and "0–100%" in by_id["accuracy"]["caption"]
+    assert "0–100%" not in by_id["loss"]["caption"]
+    assert by_id["per_class_top5_accuracy"]["title"] == "Top-5 accuracy per class"
+    assert_png(tmp_path / "en" / by_id["per_class_top5_accuracy"]["file"], min_bytes=2000)
+    ru = {f["id"]: f for f in figures.all_figures(runs, None, tmp_path / "ru", lang="ru")}
+    assert ru["loss"]["title"] == "Потери по вариантам" and "меньше — лучше" in ru["loss"]["caption"]
+    assert ru["accuracy_vs_flops"]["title"] == "Точность и FLOPs на пример"

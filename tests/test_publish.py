@@ -32,6 +32,11 @@ EVIL_SUITE = (
 ACCURACIES = {"base": [0.80, 0.82, 0.81], EVIL: [0.90, 0.91, 0.92]}
 
 
+# Only a guard against a hung process, never a speed requirement: a loaded machine may take
+# a minute to start Python, import bench and answer.
+HANG_GUARD_S = 600
+
+
 @pytest.fixture(scope="session")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """reports/evil (a store, re-rendered), reports/copied (only a Russian report.html), a diff."""
@@ -62,7 +67,7 @@ def test_site_has_an_index_a_page_per_suite_and_a_diff(published: Path) -> None:
         "index.html", "evil/report.html", "copied/report.html", "diff.html",
     }  # fmt: skip
     index = (published / "index.html").read_text(encoding="utf-8")
-    assert re.search(r"\b9\d\.\d\d%", index)  # the best variant's accuracy
+    assert re.search(r"\b9\d\.\d% \(accuracy\)", index)  # the best variant's accuracy
     for text in (
         "Tiny suite",
         "Copied suite",
@@ -104,7 +109,7 @@ def test_copied_report_keeps_its_language_and_metadata(published: Path) -> None:
     entries = {e["suite"]: e for e in json.loads((published / "site.json").read_text())}
     assert entries["copied"]["source"] == "copy" and entries["copied"]["lang"] == "ru"
     assert entries["copied"]["best_variant"] == EVIL and entries["copied"]["runs_ok"] == 6
-    assert entries["tiny"]["source"] == "store" and entries["tiny"]["best_accuracy"] > 0.85
+    assert entries["tiny"]["source"] == "store" and entries["tiny"]["best_value"] > 0.85
     assert "Все отчёты" in (published / "copied" / "report.html").read_text(encoding="utf-8")
 
 
@@ -180,16 +185,16 @@ def test_serve_answers_on_localhost_and_stops(published: Path) -> None:
     try:
         host, port = server.server_address[:2]
         assert host == "127.0.0.1"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=10) as answer:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=HANG_GUARD_S) as answer:
             assert answer.status == 200 and b"Tiny suite" in answer.read()
         with urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/evil/report.html", timeout=10
+            f"http://127.0.0.1:{port}/evil/report.html", timeout=HANG_GUARD_S
         ) as answer:
             assert b"../index.html" in answer.read()
     finally:
         server.shutdown()
         server.server_close()
-    thread.join(timeout=10)
+    thread.join(timeout=HANG_GUARD_S)
     assert not thread.is_alive()
     with pytest.raises(BenchError, match="no index.html"):
         serve(published / "evil", 0)
@@ -217,14 +222,14 @@ def test_cli_publish_serve_runs_until_ctrl_c(published: Path, tmp_path: Path) ->
                 url = match.group(1)
                 break
         assert url, process.stderr.read()  # type: ignore[union-attr]
-        with urllib.request.urlopen(url + "index.html", timeout=10) as answer:
+        with urllib.request.urlopen(url + "index.html", timeout=HANG_GUARD_S) as answer:
             page = answer.read().decode()
         assert "Old report" in page and 'href="only-html/report.html"' in page
-        with urllib.request.urlopen(url + "only-html/report.html", timeout=10) as answer:
+        with urllib.request.urlopen(url + "only-html/report.html", timeout=HANG_GUARD_S) as answer:
             assert "../index.html" in answer.read().decode()
     finally:
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=20)
+        out, err = process.communicate(timeout=HANG_GUARD_S)
     assert process.returncode == 0, err
     assert "stopped" in out and "Traceback" not in err
 

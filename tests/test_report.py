@@ -16,7 +16,7 @@ def test_report_shows_results_conclusions_and_claims(synthetic_store):
         assert "tanh" in text and "model.activation: relu → tanh" in text
         assert "no significant difference" in text or "inconclusive" in text
         assert "FLOPs = 2 × multiply-adds" in text
-    assert "| variant" in md and "![" in md
+    assert "| Variant" in md and "![" in md
     assert (synthetic_store.parent / "figures" / "accuracy.png").stat().st_size > 1000
     assert html.count("<table") >= 2
     assert not re.search(r'(src|href)="https?://', html)

@@ -146,7 +146,7 @@ def test_a_version_1_store_is_migrated_to_version_2(tmp_path):
         assert store.claim("k2", Claimant.this_process()).claimed
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
-    assert SCHEMA_VERSION == 2 and migrate_v1_to_v2.__doc__
+    assert SCHEMA_VERSION >= 2 and migrate_v1_to_v2.__doc__
 
 
 # -- budgets -----------------------------------------------------------------------------------------
@@ -173,6 +173,7 @@ def test_runs_past_the_budget_stay_missing_not_failed(suite_path, tmp_path, caps
 
 
 # -- kill -9 and concurrency, through the real command -------------------------------------------------------
+@pytest.mark.slow
 def test_kill_9_of_bench_run_loses_nothing_and_the_rerun_trains_only_what_is_missing(
     suite_path, tmp_path
 ):
@@ -207,6 +208,7 @@ def test_kill_9_of_bench_run_loses_nothing_and_the_rerun_trains_only_what_is_mis
         assert len(reopened.finished_keys()) == PLANNED
 
 
+@pytest.mark.slow
 def test_two_bench_runs_on_one_store_train_each_key_exactly_once(suite_path, tmp_path):
     store = tmp_path / "results.sqlite"
     runs = [_bench_run(suite_path, store, "--jobs", "1") for _ in range(2)]

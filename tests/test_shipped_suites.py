@@ -254,6 +254,7 @@ def representatives(suite: Suite) -> list[str]:
 
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SEED_SUITES)
 def test_quick_profile_runs_end_to_end_on_tiny_files_of_the_real_format(name, tmp_path):
     from rich.console import Console
@@ -292,7 +293,7 @@ def check_coarse_accuracy(store_path: Path, runs: Any) -> None:
     Hierarchical runs trained both heads (their curves have ``coarse_accuracy``)
     and take coarse predictions from the coarse head.
     """
-    from bench.models.hierarchical import fine_to_coarse
+    from bench.tasks.classification import fine_to_coarse
     from bench.store import ResultStore
 
     superclass = fine_to_coarse(np.arange(100), np.arange(100) // 5, 100)  # as written

@@ -36,6 +36,7 @@ def builders(tmp_path, monkeypatch):
     sys.modules.pop("test_builders_mod", None)
 
 
+@pytest.mark.slow
 def test_same_seed_same_result_on_cpu(tiny_suite):
     spec = load_suite(tiny_suite).specs(seeds=1)[0]
     first, second = train_run(spec), train_run(spec)
@@ -50,6 +51,7 @@ def test_same_seed_same_result_on_cpu(tiny_suite):
     assert first.dataset["classes"] == 10 and first.dataset["test"] == 200
 
 
+@pytest.mark.slow
 def test_failed_and_diverged_runs_are_recorded_and_the_suite_goes_on(write_suite, tmp_path, builders):
     path = write_suite(textwrap.dedent("""\
         name: mixed

@@ -11,7 +11,6 @@ import sys
 from typing import Optional, Sequence
 
 import bench
-from bench.errors import BenchError
 
 def _verb_modules() -> list[str]:
     """Every module in this package is a verb with a ``register(subparsers)`` function."""
@@ -38,16 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the console script; returns the exit status."""
+    from bench import console_safety
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args) or 0)
-    except BenchError as exc:
-        print(f"bench: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("bench: interrupted; every finished run is saved in the store", file=sys.stderr)
-        return 130
+    with console_safety.one_line_failures() as outcome:
+        outcome.status = int(args.handler(args) or 0)
+    return outcome.status
 
 
 if __name__ == "__main__":

@@ -6,6 +6,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from bench.status import Status
+
+
+#: The column counting runs that did not count (failed, diverged, over budget).
+FAILED = Status.FAILED.value
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -17,12 +23,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "runs ok, failed, missing; when the last run finished). Nothing is trained.",
         epilog="Example: bench list   |   bench list --suites my-suites --reports results",
     )
+    from bench.layout import REPORTS_DIR
+
     parser.add_argument(
         "--suites", default="suites", metavar="DIR", help="suite folder (default: suites)"
     )
     parser.add_argument(
-        "--reports", default="reports", metavar="DIR", help="reports folder (default: reports)"
-    )
+        "--reports", default=REPORTS_DIR, metavar="DIR",
+        help=f"reports folder (default: {REPORTS_DIR})",
+    )  # fmt: skip
     parser.set_defaults(handler=execute)
 
 
@@ -49,8 +58,10 @@ def execute(args: argparse.Namespace) -> int:
 
 def suite_rows(suites_dir: Path, reports_dir: Path) -> list[dict[str, Any]]:
     """One row per suite file: its runs and how many of them its default store has."""
+    from bench import results
     from bench.errors import BenchError
-    from bench.store import ResultStore
+    from bench.layout import default_store_path
+    from bench.status import Status
     from bench.suite import load_suite
 
     rows = []
@@ -71,19 +82,17 @@ def suite_rows(suites_dir: Path, reports_dir: Path) -> list[dict[str, Any]]:
                     "variants": "—",
                     "runs": "—",
                     "done": "—",
-                    "failed": "—",
+                    FAILED: "—",
                     "missing": "—",
                     "store": "invalid: " + _short(str(exc), 70),
                 }
             )
             continue
-        store = reports_dir / suite.name / "results.sqlite"
+        store = default_store_path(suite.name, reports_dir)
         statuses: dict[str, str] = {}
         if store.is_file():
             try:
-                with ResultStore(store, create=False) as results:
-                    frame = results.runs_frame(None, planned_only=False)
-                statuses = dict(zip(frame["key"], frame["status"], strict=True))
+                statuses = results.run_statuses(store)
             except BenchError as exc:
                 statuses = {}
                 store_text = "unreadable: " + _short(str(exc), 60)
@@ -91,41 +100,43 @@ def suite_rows(suites_dir: Path, reports_dir: Path) -> list[dict[str, Any]]:
                 store_text = str(store)
         else:
             store_text = "— (not run yet)"
-        done = sum(statuses.get(s.key) == "ok" for s in specs)
-        failed = sum(statuses.get(s.key) in ("failed", "diverged", "budget") for s in specs)
+        done = sum(statuses.get(s.key) == Status.OK.value for s in specs)
+        failed = sum(statuses.get(s.key) in results.UNSUCCESSFUL for s in specs)
         rows.append({
             "file": path.name, "suite": suite.name, "variants": str(len(suite.variants)),
-            "runs": str(len(specs)), "done": str(done), "failed": str(failed),
+            "runs": str(len(specs)), "done": str(done), FAILED: str(failed),
             "missing": str(sum(s.key not in statuses for s in specs)), "store": store_text,
         })  # fmt: skip
     return rows
 
 
 def store_rows(reports_dir: Path) -> list[dict[str, Any]]:
-    """One row per suite in each reports/*/results.sqlite."""
+    """One row per suite in each store under ``reports_dir`` (``<suite>/results.sqlite``)."""
+    from bench import results
     from bench.errors import BenchError
-    from bench.store import ResultStore
+    from bench.layout import REPORT_HTML, STORE_FILENAME
 
     rows = []
-    stores = sorted(reports_dir.glob("*/results.sqlite")) if reports_dir.is_dir() else []
+    stores = sorted(reports_dir.glob(f"*/{STORE_FILENAME}")) if reports_dir.is_dir() else []
     for store in stores:
         try:
-            with ResultStore(store, create=False) as results:
-                frames = [(name, results.runs_frame(name)) for name in results.suite_names()]
+            found = [
+                results.load(store, name, predictions=False, history=False)
+                for name in results.suite_names(store)
+            ]
         except BenchError as exc:
             rows.append({"store": str(store), "suite": "unreadable: " + _short(str(exc), 60)})
             continue
-        for name, runs in frames:
-            counts = runs["status"].value_counts().to_dict()
-            finished = runs["finished_at"].dropna()
+        for suite in found:
+            counts = suite.counts()
+            last = suite.last_finished()
             rows.append({
-                "store": str(store), "suite": name, "planned": str(len(runs)),
-                "ok": str(counts.get("ok", 0)),
-                "failed": str(sum(counts.get(s, 0) for s in ("failed", "diverged", "budget"))),
-                "missing": str(counts.get("missing", 0)),
-                "last run": _when(float(finished.max()))
-                if len(finished) else "—",
-                "report": "yes" if (store.parent / "report.html").is_file() else "no",
+                "store": str(store), "suite": suite.name, "planned": str(counts["planned"]),
+                "ok": str(counts["ok"]),
+                FAILED: str(sum(counts[s] for s in results.UNSUCCESSFUL)),
+                "missing": str(counts[results.MISSING]),
+                "last run": _when(last) if last is not None else "—",
+                "report": "yes" if (store.parent / REPORT_HTML).is_file() else "no",
             })  # fmt: skip
     return rows
 

@@ -10,7 +10,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "publish",
         help="build a static site of all reports (index, one page per suite)",
         description="Build a static site from every suite under REPORTS_DIR (each "
-        "<suite>/results.sqlite is re-rendered; a folder with only a report.html is copied): "
+        "suite folder holding its results store is re-rendered; a folder with only a report.html is copied): "
         "an index listing title, dataset, date, best variant and runs, one page per suite "
         "and, with --diff, a comparison page. The pages open from disk with no network. "
         "Nothing is trained.",

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from bench.layout import default_store_path
+
     parser = subparsers.add_parser(
         "run",
         help="train a suite's variants over seeds and write its report",
@@ -25,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="train only this variant (repeatable; 'base' is the baseline)")
     parser.add_argument("--seeds", type=int, metavar="N", help="seeds per variant (overrides train.seeds)")
     parser.add_argument("--fresh", action="store_true", help="retrain runs already in the store")
-    parser.add_argument("--store", metavar="PATH", help="results file (default reports/<suite>/results.sqlite)")
+    parser.add_argument("--store", metavar="PATH", help=f"results file (default {default_store_path('<suite>')})")
     parser.add_argument("--profile", metavar="NAME", help="apply one of the suite's profiles (e.g. quick)")
     parser.add_argument("--no-report", action="store_true", help="do not render the report afterwards")
     parser.add_argument("--templates", metavar="DIR", help="report templates overriding the defaults")
@@ -35,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "until each is decided or --max-seeds is reached")
     parser.add_argument("--max-seeds", type=int, metavar="K",
                         help="most seeds per variant for --until-conclusive (default 10)")
+    parser.add_argument("--spending", choices=("obrien-fleming", "pocock"),
+                        help="alpha-spending function of --until-conclusive's group-sequential design "
+                        "(default obrien-fleming: strict early looks; pocock spends evenly)")
     parser.add_argument("--jobs", default="auto", metavar="N|auto",
                         help="worker processes training at once, cores split between them "
                         "(default auto: one per core, fewer for few runs, little memory or GPUs)")
@@ -60,6 +65,9 @@ def execute(args: argparse.Namespace) -> int:
     max_seeds = getattr(args, "max_seeds", None)
     if max_seeds is not None and not until_conclusive:
         raise BenchError("--max-seeds only applies with --until-conclusive")
+    spending = getattr(args, "spending", None)
+    if spending is not None and not until_conclusive:
+        raise BenchError("--spending only applies with --until-conclusive")
     if until_conclusive:
         from bench.adaptive import DEFAULT_MAX_SEEDS
 
@@ -76,11 +84,12 @@ def execute(args: argparse.Namespace) -> int:
         summary = run_suite(suite, args.store, only=args.only, seeds=args.seeds, fresh=args.fresh,
                             executor=pool, **budget)
         print(summary.line())
+        summary.raise_if_all_failed()
         if until_conclusive and not summary.not_started:
             from bench.adaptive import run_until_conclusive
 
             adaptive = run_until_conclusive(suite, summary.store_path, max_seeds=max_seeds, only=args.only,
-                                            executor=pool, **budget)
+                                            spending=spending or "obrien-fleming", executor=pool, **budget)
             print(adaptive.line())
     if not args.no_report:
         from bench.report import render_report
@@ -97,8 +106,8 @@ def _executor(args: argparse.Namespace) -> "Executor":
     from bench.errors import BenchError
     from bench.executors import make_executor
 
-    if args.max_minutes is not None and args.max_minutes <= 0:
-        raise BenchError(f"--max-minutes: {args.max_minutes:g} is not allowed — must be positive")
+    if args.max_minutes is not None and not 0 < args.max_minutes < float("inf"):
+        raise BenchError(f"--max-minutes: {args.max_minutes:g} is not allowed — must be a positive, finite number")
     jobs = args.jobs if args.jobs == "auto" else _whole_number(args.jobs)
     return make_executor(args.executor, jobs, args.address)
 

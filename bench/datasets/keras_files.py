@@ -21,6 +21,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from bench.datasets.dataset import COARSE_LABEL
 from bench.datasets.raw import RawData
 from bench.errors import DataUnavailableError
 
@@ -352,12 +353,12 @@ def load_cifar100(dirs: Sequence[str]) -> RawData:
         name="cifar100",
         x_train=parts["train"][0],
         y_train=parts["train"][1],
-        coarse_train=parts["train"][2],
+        targets_train={COARSE_LABEL: parts["train"][2]},
         x_test=parts["test"][0],
         y_test=parts["test"][1],
-        coarse_test=parts["test"][2],
+        targets_test={COARSE_LABEL: parts["test"][2]},
         class_names=_names(meta["fine_label_names"]),
-        coarse_class_names=_names(meta["coarse_label_names"]),
+        target_classes={COARSE_LABEL: _names(meta["coarse_label_names"])},
         max_value=255.0,
         source=source,
     )

@@ -4,8 +4,9 @@ Order of operations (all randomness from ``np.random.default_rng(split_seed)``,
 one independent child stream per step, so changing ``test_size`` does not
 reshuffle how validation is drawn and vice versa):
 
-1. labels: ``fine`` / ``both`` → y = fine labels; ``coarse`` → y = coarse
-   labels (CIFAR-100 only).
+1. labels: ``fine`` / ``both`` → the ``label`` target = fine labels; ``coarse`` →
+   ``label`` = coarse labels (CIFAR-100 only).  Every other target the raw data
+   carries (``coarse_label``) is split with the images, whatever its shape.
 2. ``classes: K`` keeps the samples of the first K classes (label ids 0..K-1);
    ``images_per_class`` keeps at most that many random images per class in the
    training pool and in the official test set (image folders apply it while
@@ -40,16 +41,14 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import numpy as np
 
-from bench.datasets import Dataset
+from bench.datasets.config import DatasetConfig
+from bench.datasets.dataset import COARSE_LABEL, LABEL, Dataset
 from bench.datasets.raw import RawData
 from bench.errors import BenchError, DataUnavailableError
-
-if TYPE_CHECKING:
-    from bench.config import DatasetConfig
 
 DEFAULT_TEST_FRACTION = 0.2
 LUMA_601 = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -159,7 +158,7 @@ def to_rgb(x: np.ndarray) -> np.ndarray:
     return np.repeat(np.asarray(x, dtype=np.float32), 3, axis=-1)
 
 
-def _pixels(x: np.ndarray, config: "DatasetConfig", size: Optional[tuple[int, int]]) -> np.ndarray:
+def _pixels(x: np.ndarray, config: DatasetConfig, size: Optional[tuple[int, int]]) -> np.ndarray:
     """Raw uint8/float images of one split → float32 with channels and size applied."""
     out = np.asarray(x, dtype=np.float32)
     channels = config.channels
@@ -258,27 +257,25 @@ def _size_error(name: str, what: str, asked: int, have: int, detail: str) -> Dat
     )
 
 
-def prepare(raw: RawData, config: "DatasetConfig") -> Dataset:
+def prepare(raw: RawData, config: DatasetConfig) -> Dataset:
     """Apply labels, classes, splits, sizes, channels and normalisation to raw arrays."""
     name = raw.name
     root = np.random.default_rng(config.split_seed)
     rng_test, rng_val, rng_train, rng_cap = root.spawn(4)
 
     # 1. which labels
-    if config.labels != "fine" and raw.coarse_train is None:
+    if config.labels != "fine" and COARSE_LABEL not in raw.targets_train:
         raise BenchError(
             f"dataset {name!r} has no coarse labels; labels: {config.labels} needs cifar100 "
             "(use labels: fine)"
         )
     if config.labels == "coarse":
-        y_pool, y_off = raw.coarse_train, raw.coarse_test
-        class_names = list(raw.coarse_class_names or [])
+        y_pool, y_off = raw.targets_train[COARSE_LABEL], raw.targets_test.get(COARSE_LABEL)
+        class_names = list(raw.target_classes[COARSE_LABEL])
     else:
         y_pool, y_off = raw.y_train, raw.y_test
         class_names = list(raw.class_names)
-    coarse_names = list(raw.coarse_class_names) if raw.coarse_class_names is not None else None
-    if config.labels == "coarse":
-        coarse_names = class_names
+    target_classes = {k: list(v) for k, v in raw.target_classes.items()}
 
     # 2. classes: keep the first K
     pool = np.arange(len(raw.x_train))
@@ -293,8 +290,6 @@ def prepare(raw: RawData, config: "DatasetConfig") -> Dataset:
         if official is not None:
             official = official[y_off < k]  # type: ignore[operator]
         class_names = class_names[:k]
-        if config.labels == "coarse":
-            coarse_names = class_names
     if config.images_per_class is not None:  # folder applies it while reading: a no-op there
         pool = _cap_per_class(pool, y_pool[pool], config.images_per_class, rng_cap)
         if official is not None:
@@ -379,14 +374,18 @@ def prepare(raw: RawData, config: "DatasetConfig") -> Dataset:
     y_val = np.asarray(y_pool[val_idx], dtype=np.int64)
     y_test = np.asarray(test_y_src[test_idx], dtype=np.int64)  # type: ignore[index]
 
-    coarse: list[Optional[np.ndarray]] = [None, None, None]
-    if raw.coarse_train is not None:
-        c_test_src = raw.coarse_test if official is not None else raw.coarse_train
-        coarse = [
-            np.asarray(raw.coarse_train[train_idx], dtype=np.int64),
-            np.asarray(raw.coarse_train[val_idx], dtype=np.int64),
-            np.asarray(c_test_src[test_idx], dtype=np.int64),  # type: ignore[index]
-        ]
+    targets = {
+        "train": {LABEL: y_train},
+        "val": {LABEL: y_val},
+        "test": {LABEL: y_test},
+    }
+    for target, values in raw.targets_train.items():  # every other target follows its images
+        test_src = raw.targets_test[target] if official is not None else values
+        targets["train"][target] = np.array(values[train_idx])
+        targets["val"][target] = np.array(values[val_idx])
+        targets["test"][target] = np.array(test_src[test_idx])
+    if config.labels == "coarse":
+        target_classes[COARSE_LABEL] = class_names  # the label now is the superclass
 
     info: dict[str, object] = {
         "source": raw.source,
@@ -394,7 +393,7 @@ def prepare(raw: RawData, config: "DatasetConfig") -> Dataset:
             "train": int(len(raw.x_train)),
             "test": int(len(raw.x_test)) if raw.x_test is not None else 0,
             "image_shape": [int(d) for d in raw.x_train.shape[1:]],
-            "classes": len(raw.coarse_class_names or [])
+            "classes": len(raw.target_classes[COARSE_LABEL])
             if config.labels == "coarse"
             else len(raw.class_names),
         },
@@ -413,15 +412,10 @@ def prepare(raw: RawData, config: "DatasetConfig") -> Dataset:
     return Dataset(
         name=name,
         x_train=xs[0],
-        y_train=y_train,
         x_val=xs[1],
-        y_val=y_val,
         x_test=xs[2],
-        y_test=y_test,
+        targets=targets,
         class_names=class_names,
-        coarse_train=coarse[0],
-        coarse_val=coarse[1],
-        coarse_test=coarse[2],
-        coarse_class_names=coarse_names,
+        target_classes=target_classes,
         info=info,
     )

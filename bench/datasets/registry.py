@@ -8,26 +8,23 @@ run.  Cached arrays are read-only; :mod:`bench.datasets.prepare` copies what it 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import Callable, Optional
 
-from bench.datasets import DATASET_NAMES
+from bench.datasets.config import DATASET_NAMES, DatasetConfig
 from bench.datasets.raw import RawData
 from bench.errors import BenchError
-
-if TYPE_CHECKING:
-    from bench.config import DatasetConfig
 
 FolderKey = Optional[tuple[str, Optional[tuple[int, int]], Optional[int], Optional[int], int]]
 
 
 def _keras_loader(name: str) -> Callable[[tuple[str, ...]], RawData]:
-    from bench.datasets import keras_files
+    from bench.datasets.keras_files import load_cifar10, load_cifar100, load_fashion_mnist, load_mnist
 
     return {
-        "mnist": keras_files.load_mnist,
-        "fashion_mnist": keras_files.load_fashion_mnist,
-        "cifar10": keras_files.load_cifar10,
-        "cifar100": keras_files.load_cifar100,
+        "mnist": load_mnist,
+        "fashion_mnist": load_fashion_mnist,
+        "cifar10": load_cifar10,
+        "cifar100": load_cifar100,
     }[name]
 
 
@@ -52,7 +49,7 @@ def _load_raw_cached(name: str, dirs: tuple[str, ...], folder_key: FolderKey) ->
     raise BenchError(f"unknown dataset {name!r}; allowed: {', '.join(sorted(DATASET_NAMES))}")
 
 
-def load_raw(config: "DatasetConfig") -> RawData:
+def load_raw(config: DatasetConfig) -> RawData:
     """The dataset's arrays as stored (no splits, no preprocessing), cached per process."""
     name = config.name
     if name in ("digits", "mnist5k"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Sequence
 
-from bench.executors import POLL_SECONDS, Listener, WorkQueue
+from bench.executors.protocol import POLL_SECONDS, Listener, WorkQueue
 from bench.suite import RunSpec
 
 

@@ -31,13 +31,13 @@ import threading
 import time
 import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
 from bench.errors import BenchError
-from bench.executors import POLL_SECONDS, Listener, WorkQueue, lost_run
+from bench.executors.protocol import POLL_SECONDS, Listener, WorkQueue, lost_run
 from bench.executors.sizing import JobsArg, WorkerPlan, describe, plan_workers
 from bench.suite import RunSpec
 
@@ -64,8 +64,9 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, jobs: JobsArg) -> None:
+    def __init__(self, jobs: JobsArg, threads: Optional[int] = None) -> None:
         self._jobs = jobs
+        self._threads = threads  # fixed intra-op threads (bench verify: as the run recorded)
         self.plan: Optional[WorkerPlan] = None
         self.slots = 0
         self._context = multiprocessing.get_context("spawn")
@@ -90,6 +91,9 @@ class LocalExecutor:
         if self.plan is not None:
             return
         self.plan = plan_workers(self._jobs, specs)
+        if self._threads:
+            self.plan = replace(self.plan, threads=self._threads, reason=f"{self.plan.reason}, "
+                                f"{self._threads} thread(s) as recorded")
         self.slots = self.plan.jobs
         self._log_dir = Path(tempfile.mkdtemp(prefix="bench-workers-"))
         self._workers = [self._spawn(slot) for slot in range(self.slots)]
@@ -226,6 +230,7 @@ def serve(conn: Connection, threads: int, jobs: int, parent_pid: int, log_path: 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
     try:
+        from bench.manifest import with_parallelism
         from bench.worker import configure_tensorflow, train_run
 
         configure_tensorflow(threads)
@@ -250,6 +255,7 @@ def serve(conn: Connection, threads: int, jobs: int, parent_pid: int, log_path: 
 
         result = train_run(spec, on_epoch=on_epoch)
         result.hardware = {**result.hardware, "threads": threads, "workers": jobs}
+        result.manifest = with_parallelism(result.manifest, threads=threads, workers=jobs)
         conn.send(("result", result))
 
 

@@ -21,7 +21,7 @@ import time
 from typing import Any, Optional, Sequence
 
 from bench.errors import BenchError
-from bench.executors import POLL_SECONDS, Listener, WorkQueue, lost_run
+from bench.executors.protocol import POLL_SECONDS, Listener, WorkQueue, lost_run
 from bench.executors.sizing import JobsArg, WorkerPlan, describe, plan_workers, usable_cores
 from bench.store import RunResult
 from bench.suite import RunSpec
@@ -31,11 +31,13 @@ INSTALL_HINT = "pip install -e '.[ray]' (or: pip install 'ray>=2.9')"
 
 def train_on_ray(spec: RunSpec, threads: int) -> RunResult:
     """The Ray task: configure this Ray worker's TensorFlow once, then the usual train_run."""
+    from bench.manifest import with_parallelism
     from bench.worker import configure_tensorflow, train_run
 
     configure_tensorflow(threads)
     result = train_run(spec)
     result.hardware = {**result.hardware, "threads": threads, "executor": "ray"}
+    result.manifest = with_parallelism(result.manifest, threads=threads, executor="ray")
     return result
 
 

@@ -9,10 +9,9 @@ input is the trunk's features concatenated with the coarse probabilities
 one.  ``condition: none`` gives two independent heads (plain multi-task
 learning), the control that tells whether the conditioning itself helps.
 
-The model has two outputs named ``coarse`` and ``fine``: the worker trains
-both (sparse cross-entropy each, on ``Dataset.coarse_*`` and the fine labels)
-and scores the run on ``fine``.  The helpers below are what the worker uses,
-kept here so that the one place that trains stays small.
+The model has two outputs named ``coarse`` and ``fine``, as the
+``hierarchical`` task (:mod:`bench.tasks.hierarchical`) expects: it trains both
+(on the dataset's ``coarse_label`` and ``label`` targets) and scores the run on ``fine``.
 
 FLOPs (2 × MACs): the trunk as for the CNN family, then the coarse head's
 dense layers and the fine head's, whose first layer takes ``features + coarse``
@@ -23,14 +22,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from bench.models import ACTIVATIONS
 from bench.models.cnn import Block, Fraction, conv_trunk, dense_head
+from bench.tasks.hierarchical import COARSE_OUTPUT, FINE_OUTPUT
 
-COARSE_OUTPUT = "coarse"
-FINE_OUTPUT = "fine"
+#: The task every model of this family is trained for (:mod:`bench.tasks.hierarchical`).
+TASK = "hierarchical"
 
 
 class Config(BaseModel):
@@ -62,83 +61,3 @@ def build(config: Config, input_shape: tuple[int, ...], num_classes: int) -> Any
     f = dense_head(f, config.fine_dense, config.dense_dropout, config.activation)
     fine = layers.Dense(num_classes, activation="softmax", name=FINE_OUTPUT)(f)
     return keras.Model(inputs, [coarse, fine], name="hierarchical")
-
-
-# --------------------------------------------------------------------------- for the worker
-
-
-def has_coarse_head(model: Any) -> bool:
-    """True for a model with exactly two outputs named ``coarse`` and ``fine`` (any family)."""
-    names = list(getattr(model, "output_names", None) or [])
-    return sorted(names) == [COARSE_OUTPUT, FINE_OUTPUT]
-
-
-def coarse_width(model: Any) -> int:
-    """Number of classes of the ``coarse`` output."""
-    index = list(model.output_names).index(COARSE_OUTPUT)
-    return int(model.outputs[index].shape[-1])
-
-
-def split_outputs(model: Any, outputs: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``(coarse, fine)`` probabilities from what ``predict`` returned (a list or a dict)."""
-    if isinstance(outputs, dict):
-        return np.asarray(outputs[COARSE_OUTPUT]), np.asarray(outputs[FINE_OUTPUT])
-    names = list(model.output_names)
-    return (
-        np.asarray(outputs[names.index(COARSE_OUTPUT)]),
-        np.asarray(outputs[names.index(FINE_OUTPUT)]),
-    )
-
-
-def fine_model(model: Any) -> Any:
-    """The sub-model that computes the ``fine`` output only (for latency: one tensor out)."""
-    import keras
-
-    index = list(model.output_names).index(FINE_OUTPUT)
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    return keras.Model(inputs, model.outputs[index])
-
-
-def two_targets(dataset: Any) -> Any:
-    """A ``tf.data`` pipeline of ``(x, [[coarse, fine], ...])`` → ``(x, {coarse, fine})``.
-
-    Coarse and fine labels travel as one (batch, 2) array through the worker's
-    usual pipeline, so they are shuffled together; they are split per batch.
-    """
-    return dataset.map(lambda x, y: (x, {COARSE_OUTPUT: y[:, 0], FINE_OUTPUT: y[:, 1]}))
-
-
-def fine_history(history: dict[str, list[float]]) -> dict[str, list[float]]:
-    """Keras' two-output history renamed so learning curves compare with one-output runs.
-
-    ``fine_accuracy`` → ``accuracy``, ``fine_loss`` → ``loss`` (and their ``val_``
-    forms); the summed loss of both heads becomes ``total_loss``; ``coarse_*`` stay.
-    """
-    renamed: dict[str, list[float]] = {}
-    for name, values in history.items():
-        split = "val_" if name.startswith("val_") else ""
-        rest = name[len(split) :]
-        if rest == "loss":
-            rest = "total_loss"
-        elif rest.startswith(FINE_OUTPUT + "_"):
-            rest = rest[len(FINE_OUTPUT) + 1 :]
-        renamed[split + rest] = values
-    return renamed
-
-
-def fine_to_coarse(fine: np.ndarray, coarse: np.ndarray, num_fine: int) -> np.ndarray:
-    """Each fine class's superclass, from training labels: the most frequent coarse label.
-
-    CIFAR-100 maps every class to exactly one superclass, so the mode is that
-    superclass; a class absent from ``fine`` maps to -1 (never correct).
-    """
-    fine = np.asarray(fine, dtype=np.int64).reshape(-1)
-    coarse = np.asarray(coarse, dtype=np.int64).reshape(-1)
-    mapping = np.full(num_fine, -1, dtype=np.int64)
-    if len(fine) == 0:
-        return mapping
-    counts = np.zeros((num_fine, int(coarse.max()) + 1), dtype=np.int64)
-    np.add.at(counts, (fine, coarse), 1)
-    seen = counts.sum(axis=1) > 0
-    mapping[seen] = counts[seen].argmax(axis=1)
-    return mapping

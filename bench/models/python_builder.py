@@ -1,13 +1,17 @@
 """A user's own builder: ``model: {family: python, builder: "module:function"}``.
 
 The function is called as ``function(input_shape, num_classes, **params)`` and
-must return a ``keras.Model``.
+must return a ``keras.Model``.  ``task`` names the task the model is trained for
+(:mod:`bench.tasks`; default ``classification``): a builder returning outputs
+``coarse`` and ``fine`` says ``task: hierarchical``.  A suite naming one runs that
+code when it trains (suites are code: run only suites you trust); validating a
+suite only looks the module up and reads its source, it never imports it.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -22,11 +26,23 @@ class Config(BaseModel):
     family: Literal["python"] = "python"
     builder: str = Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
     params: dict[str, Any] = {}
+    task: Optional[str] = None  # None: classification; left out of the run key (see RunConfig)
+
+    @field_validator("task")
+    @classmethod
+    def _known_task(cls, task: Optional[str]) -> Optional[str]:
+        from bench import tasks
+
+        if task is not None and task not in tasks.names():
+            raise ValueError(f"unknown task {task!r}; allowed: {', '.join(tasks.names())}")
+        return task
 
     @field_validator("builder")
     @classmethod
     def _importable(cls, spec: str) -> str:
-        resolve_builder(spec)
+        from bench.datachecks import check_builder
+
+        check_builder(spec)  # found and defined, without running the module
         return spec
 
 
