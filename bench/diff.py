@@ -4,19 +4,23 @@ Two questions, one result type (:class:`DiffResult`) and one set of renderers
 (terminal table, Markdown, HTML, JSON), so every output says the same thing:
 
 * **variants** (``bench diff STORE A B``): what B changed relative to A — the
-  config diff, every metric's Δ with its 95 % CI, p-value and verdict, McNemar's
-  test on same-seed test predictions, and the classes whose accuracy changed.
-  Each metric is its own test (:func:`bench.analysis.compare`, Welch over seeds)
-  and p-values are *not* corrected across metrics: the metrics are a handful of
+  config diff, every metric's Δ with its 95 % CI, p-value and verdict, the
+  per-example counts of same-seed test predictions (about these trained models,
+  never a test), and the classes whose accuracy changed.  Each metric is its own
+  test (:func:`bench.analysis.compare`: paired by seed where both ran the same
+  seeds on the same split, else Welch) and p-values are *not* corrected across metrics: the metrics are a handful of
   dependent views of one pair of models (accuracy and loss move together; FLOPs
   and parameters are deterministic), and a correction would make accuracy's
   p-value depend on how many cost columns happen to be shown.  Per-class changes
-  are Holm-corrected across classes (:func:`bench.analysis.per_class_changes`).
+  are Holm-corrected across the pair's classes (:func:`bench.analysis.per_class_changes`).
 * **stores** (``bench diff OLD NEW``): the same suite measured twice (another
   commit, machine or library version), like asv's ``compare``: per variant the Δ
   of every compared metric, with one Holm family per metric across the variants
-  (:func:`bench.analysis.compare_measurements`), because a regression gate scans
-  every variant at once.
+  (:func:`bench.analysis.compare_measurements`, paired by seed where both stores ran
+  the same seeds on the same split).  ``--fail-on-regression [--margin M]`` is a
+  non-inferiority gate (:func:`bench.analysis.regression_gate`): it fails only where
+  new is worse by more than M with confidence, Holm-corrected across every variant
+  and gate metric.
 
 Which metrics exist, their labels, units and directions come from the metric table
 (:mod:`bench.metrics`); the stores are read through :mod:`bench.results`; verdicts
@@ -286,7 +290,8 @@ def diff_stores(
     ]  # fmt: skip
     env_old, env_new = old.environment(), new.environment()
     notes = [Message("diff.stores_note", {"n": len(common), "alpha": formatting.number(new.alpha)})]
-    notes.append(Message("diff.gate_note", {"margin": formatting.number(margin)}))
+    notes.append(Message("diff.gate_note", {"margin": formatting.number(margin),
+                                            "option": "--fail-on-regression"}))
     moved = [f"{what} {_value_text(before)} → {_value_text(after)}" for what, before, after in env_old.changes_to(env_new)]
     if moved:
         notes.insert(0, Message("diff.between", {"moves": "; ".join(moved)}))

@@ -488,8 +488,9 @@ def _changed_classes(found: SuiteResults, changes: dict[str, str], lang: str) ->
     if found.baseline not in set(found.runs["variant"]):
         return []
     out = []
+    family = [n for n in found.variants_with_runs() if n != found.baseline]
     for name in found.variants_with_runs():
-        table = None if name == found.baseline else found.class_changes(found.baseline, name)
+        table = None if name == found.baseline else found.class_changes(found.baseline, name, family)
         if table is None or not len(table):
             continue
         out.append({

@@ -15,7 +15,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -333,20 +333,25 @@ class SuiteResults:
         pairs = {key: self.item_views(key).paired for key in wanted}
         return {key: pair for key, pair in pairs.items() if pair is not None}
 
-    def class_changes(self, a: str, b: str) -> Optional[pd.DataFrame]:
-        """Classes whose score changed significantly from variant ``a`` to ``b``: Welch's t over
-        seeds, Holm across classes (:func:`bench.analysis.per_class_changes`) on the runs'
-        per-item views; None when the runs stored none.  The one way report and diff ask it."""
+    def class_changes(
+        self, a: str, b: str, family: Optional[Sequence[str]] = None
+    ) -> Optional[pd.DataFrame]:
+        """Classes whose score changed significantly from variant ``a`` to ``b``: a t-test over
+        seeds (paired where the seeds pair), Holm across every variant × class test of
+        ``family`` (default: ``b`` alone) (:func:`bench.analysis.per_class_changes`) on the
+        runs' per-item views; None when the runs stored none.  The one way report and diff
+        ask it: the report passes every variant, so its per-class family is the whole suite."""
         from bench import analysis
 
-        keys = self.ok.loc[self.ok["variant"].isin([a, b]), "key"]
+        family = list(family) if family is not None else [b]
+        keys = self.ok.loc[self.ok["variant"].isin([a, b, *family]), "key"]
         pairs = self.labelled_predictions(keys)
         classes = self.num_classes()
         if not pairs or not classes:
             return None
         return analysis.per_class_changes(
             self.runs, pairs, a, b, int(classes), alpha=self.alpha, min_effect=self.min_effect,
-            class_names=self.dataset([a, b]).names_of_classes,
+            class_names=self.dataset([a, b]).names_of_classes, family=family,
         )  # fmt: skip
 
     def seed_rows(self, metrics: Iterable[str]) -> dict[str, list[dict[str, Any]]]:

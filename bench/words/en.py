@@ -113,7 +113,7 @@ WORDS: dict[str, str] = {
     'adaptive.stop_no_spread': '{verdict}: the spread cannot be estimated; more seeds cannot be planned',
     'adaptive.stop_capped': '{verdict}: more than {n} seeds would be needed',
     'adaptive.stop_budget': 'the time budget ran out',
-    'diff.gate_note': "--fail-on-regression fails only where new is worse than old by more than the margin ({margin}, in the metric's own units: a fraction for accuracy) with confidence — a one-sided non-inferiority test per variant and gate metric, paired by seed where both stores ran the same seeds on the same split, Holm-corrected across all of them.",
+    'diff.gate_note': "{option} fails only where new is worse than old by more than the margin ({margin}, in the metric's own units: a fraction for accuracy) with confidence — a one-sided non-inferiority test per variant and gate metric, paired by seed where both stores ran the same seeds on the same split, Holm-corrected across all of them.",
     'plan.header': 'Plan for {suite} on {metric}: seeds per side for {power}% power at the Holm level {level} (α = {alpha} over the variants)',
     'plan.min_effect': 'Effect to detect: min_effect = {size}.',
     'plan.no_min_effect': 'The suite declares no min_effect, so no seed count can be planned; add min_effect: to the suite.',
