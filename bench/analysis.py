@@ -717,7 +717,11 @@ def _dataset_of(config: Any) -> Any:
             return None
     if not isinstance(config, Mapping):
         return None
-    return json.dumps(config.get("dataset"), sort_keys=True, default=str)
+    section = dict(config.get("dataset") or {})
+    if section.get("resample", "none") == "none":  # the default, absent from older stores
+        section.pop("resample", None)
+    section.pop("resample_seed", None)
+    return json.dumps(section, sort_keys=True, default=str)
 
 
 def _datasets(frame: pd.DataFrame) -> dict[Any, set[Any]]:

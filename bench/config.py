@@ -52,7 +52,17 @@ class RunConfig(StrictModel):
         for bookkeeping in ("seeds", "seed_offset", "max_minutes"):
             data["train"].pop(bookkeeping, None)
         _drop_unset_task(data["model"])
+        _drop_default_resampling(data["dataset"])
         return data
+
+
+def _drop_default_resampling(dataset: dict[str, Any]) -> None:
+    """``dataset.resample`` came after stores existed: left at its default, it stays out of
+    the key, so runs stored before keep their keys."""
+    if dataset.get("resample") == "none":
+        dataset.pop("resample")
+    if dataset.get("resample_seed") is None:
+        dataset.pop("resample_seed", None)
 
 
 def _drop_unset_task(model: Any) -> None:

@@ -73,9 +73,16 @@ def _cached_dataset(config_json: str) -> Dataset:
     return load_prepared_dataset(DatasetConfig.model_validate_json(config_json))
 
 
-def dataset_for(config: RunConfig) -> Dataset:
-    """The prepared dataset, loaded once per process for all runs that share it."""
-    return _cached_dataset(config.dataset.model_dump_json())
+def dataset_for(config: RunConfig, seed: Optional[int] = None) -> Dataset:
+    """The prepared dataset, loaded once per process for all runs that share it.
+
+    With ``dataset.resample: per_seed`` each seed gets its own train/validation split
+    (the run's seed draws it; the test set is the same for every seed).
+    """
+    dataset = config.dataset
+    if dataset.resample == "per_seed" and seed is not None:
+        dataset = dataset.model_copy(update={"resample_seed": int(seed)})
+    return _cached_dataset(dataset.model_dump_json())
 
 
 def dataset_cache_dir() -> Optional[Path]:
@@ -231,7 +238,7 @@ def _train_and_measure(spec: RunSpec, result: RunResult, on_epoch: Optional[Epoc
 
     config = spec.config
     task = task_for(config)
-    data = dataset_for(config)
+    data = dataset_for(config, spec.seed)
     result.dataset = dataset_record(data, task.name)
     keras.utils.set_random_seed(spec.seed)
 

@@ -43,6 +43,15 @@ class DatasetConfig(BaseModel):
     classes: Optional[Annotated[int, Field(gt=1)]] = None
     images_per_class: Optional[Annotated[int, Field(gt=0)]] = None
     split_seed: Annotated[int, Field(ge=0)] = 0
+    resample: Literal["none", "per_seed"] = Field(
+        default="none",
+        description="per_seed: each seed draws its own train/validation split (the test set "
+        "stays the same), so intervals cover data sampling as well as seed noise",
+    )
+    resample_seed: Optional[Annotated[int, Field(ge=0)]] = Field(
+        default=None,
+        description="set for each run by resample: per_seed (the run's seed); not for suites",
+    )
 
     @field_validator("name")
     @classmethod

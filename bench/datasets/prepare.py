@@ -262,6 +262,8 @@ def prepare(raw: RawData, config: DatasetConfig) -> Dataset:
     name = raw.name
     root = np.random.default_rng(config.split_seed)
     rng_test, rng_val, rng_train, rng_cap = root.spawn(4)
+    if config.resample_seed is not None:  # resample: per_seed -- the test set stays put
+        rng_val, rng_train = np.random.default_rng([config.split_seed, config.resample_seed]).spawn(2)
 
     # 1. which labels
     if config.labels != "fine" and COARSE_LABEL not in raw.targets_train:
@@ -405,6 +407,7 @@ def prepare(raw: RawData, config: DatasetConfig) -> Dataset:
         "normalize": config.normalize,
         "normalization": norm_stats,
         "split_seed": int(config.split_seed),
+        "resample_seed": config.resample_seed,
         "fingerprint": fingerprint(name, class_names, y_test, xs[2].shape),
     }
     if raw.info:
