@@ -8,9 +8,13 @@ TensorFlow at import time.  The contract is in :mod:`bench.tasks._base`.
 
 from bench.tasks._base import (
     Evaluation,
+    FigureRequest,
     FitTargets,
     ItemViews,
+    PairedTest,
+    RunItems,
     Task,
+    TaskFigure,
     get,
     named_outputs,
     names,
@@ -21,9 +25,13 @@ from bench.tasks._base import (
 
 __all__ = [
     "Evaluation",
+    "FigureRequest",
     "FitTargets",
     "ItemViews",
+    "PairedTest",
+    "RunItems",
     "Task",
+    "TaskFigure",
     "get",
     "named_outputs",
     "names",

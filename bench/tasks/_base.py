@@ -21,7 +21,8 @@ import pkgutil
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, Optional, Union
+from pathlib import Path
+from typing import Any, ClassVar, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -64,6 +65,82 @@ class ItemViews:
     confusion: Optional[np.ndarray] = None
 
 
+@dataclass(frozen=True)
+class RunItems:
+    """One successful run's stored per-item results, as the read side hands them to its task."""
+
+    key: str
+    variant: str
+    seed: int
+    items: Mapping[str, np.ndarray]
+    #: the run's resolved configuration (its ``dataset`` section finds the test images again)
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FigureRequest:
+    """What a task's report figures are drawn from.
+
+    Attributes:
+        runs: every successful run with stored per-item results, in plan order.
+        baseline: the suite's baseline variant.
+        best: the variant with the best mean of the primary metric (None when unknown).
+        num_classes: classes of the test set; ``class_names`` their names (one per class).
+        fig_dir: the folder the PNGs go into (``<report>/figures``).
+        lang: the language of every word drawn.
+    """
+
+    runs: tuple[RunItems, ...]
+    baseline: str
+    best: Optional[str]
+    num_classes: int
+    class_names: tuple[str, ...]
+    fig_dir: Path
+    lang: str = "en"
+
+
+@dataclass(frozen=True)
+class TaskFigure:
+    """One figure a task adds to the report; ``file`` is relative to the report's folder."""
+
+    id: str
+    title: str
+    caption: str
+    file: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"id": self.id, "title": self.title, "caption": self.caption, "file": self.file}
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    """A task's paired per-item test of two variants on their same-seed runs.
+
+    It describes these trained models on this test set (the variation of test items,
+    not of seeds), so it never changes a verdict.  ``method`` names the procedure and
+    the catalog sentence that states it (``paired.<method>``).
+
+    Attributes:
+        method: ``per_example`` (pooled right/wrong counts), ``bootstrap_images`` (...).
+        metric: the metric-table name the difference is in, or None for counts only.
+        pairs: same-seed run pairs used; ``items``: test items per run.
+        delta: mean over the pairs of metric(b) - metric(a); ``ci_low``/``ci_high`` its
+            interval at ``level``; ``p_value`` two-sided, for "no difference".
+        counts: named counts (``a_only``, ``b_only``: items only one side got right).
+    """
+
+    method: str
+    metric: Optional[str]
+    pairs: int
+    items: int
+    delta: Optional[float] = None
+    ci_low: Optional[float] = None
+    ci_high: Optional[float] = None
+    level: Optional[float] = None
+    p_value: Optional[float] = None
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+
 class Task(ABC):
     """One kind of learning problem; see the module docstring for the split of duties."""
 
@@ -101,6 +178,16 @@ class Task(ABC):
         """The model whose batch-1 latency is the run's (default: the whole model)."""
         return model
 
+    def bind(self, model_config: Any, model: Any) -> "Task":
+        """This task for one built model (the worker calls it right after building).
+
+        Tasks whose targets, loss or scoring depend on the model's own settings -- a
+        detector's default boxes, matching threshold and suppression settings -- return a
+        copy that holds them, so :meth:`fit_targets` and :meth:`evaluate` need no model
+        argument.  The default is the task itself.
+        """
+        return self
+
     @abstractmethod
     def evaluate(self, outputs: Mapping[str, np.ndarray], data: Any) -> Evaluation:
         """Run metrics and per-item results from the test-set outputs, by output name."""
@@ -109,6 +196,22 @@ class Task(ABC):
     @abstractmethod
     def item_views(self, items: Mapping[str, np.ndarray], num_classes: int) -> ItemViews:
         """One run's per-item views from what :meth:`evaluate` stored as ``items``."""
+
+    def report_figures(self, request: FigureRequest) -> list[TaskFigure]:
+        """The task's own report figures (beyond the per-class and confusion views of
+        :meth:`item_views`), drawn into ``request.fig_dir``; default none."""
+        return []
+
+    #: modules (besides the task's own) whose code the task's figures depend on; a
+    #: report redraws cached task figures when one of them changes
+    figure_modules: ClassVar[tuple[str, ...]] = ()
+
+    def paired_test(
+        self, pairs: Sequence[tuple[Mapping[str, np.ndarray], Mapping[str, np.ndarray]]], num_classes: int
+    ) -> Optional[PairedTest]:
+        """A paired per-item test of side ``a`` against side ``b`` over same-seed run pairs
+        (``(a items, b items)`` each), or None where the task has none."""
+        return None
 
 
 def output_names(model: Any) -> list[str]:

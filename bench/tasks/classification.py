@@ -10,14 +10,14 @@ class it predicts (``coarse_accuracy``), so flat and hierarchical models compare
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
 from bench.datasets.dataset import COARSE_LABEL, LABEL
 from bench.errors import BenchError
 from bench.metrics import Direction, Kind, Metric, register
-from bench.tasks._base import Evaluation, ItemViews, Task, only_output, output_names
+from bench.tasks._base import Evaluation, ItemViews, PairedTest, Task, only_output, output_names
 from bench.tasks._base import register as register_task
 
 TASK = "classification"
@@ -64,6 +64,11 @@ class Classification(Task):
 
     def item_views(self, items: Mapping[str, np.ndarray], num_classes: int) -> ItemViews:
         return label_views(items, num_classes)
+
+    def paired_test(
+        self, pairs: Sequence[tuple[Mapping[str, np.ndarray], Mapping[str, np.ndarray]]], num_classes: int
+    ) -> Optional[PairedTest]:
+        return label_paired_test(pairs)
 
 
 # -- shared with the tasks built on classification (hierarchical) ----------------------
@@ -152,6 +157,30 @@ def label_views(items: Mapping[str, np.ndarray], num_classes: int) -> ItemViews:
         per_class_metric="accuracy",
         confusion=confusion_matrix(y_true, y_pred, num_classes),
     )
+
+
+def label_paired_test(
+    pairs: Sequence[tuple[Mapping[str, np.ndarray], Mapping[str, np.ndarray]]],
+) -> Optional[PairedTest]:
+    """Per test example, pooled over same-seed run pairs: how many only ``a`` got right and
+    how many only ``b`` did (the discordant counts McNemar's test reads)."""
+    a_only = b_only = used = items = 0
+    for a, b in pairs:
+        if not {"y_true", "y_pred"} <= set(a) or not {"y_true", "y_pred"} <= set(b):
+            continue
+        y_a = np.asarray(a["y_true"], dtype=np.int64).ravel()
+        y_b = np.asarray(b["y_true"], dtype=np.int64).ravel()
+        if y_a.shape != y_b.shape or not np.array_equal(y_a, y_b):
+            continue  # not the same test examples: nothing to pair
+        right_a = np.asarray(a["y_pred"], dtype=np.int64).ravel() == y_a
+        right_b = np.asarray(b["y_pred"], dtype=np.int64).ravel() == y_b
+        a_only += int(np.sum(right_a & ~right_b))
+        b_only += int(np.sum(right_b & ~right_a))
+        used += 1
+        items = y_a.size
+    if not used:
+        return None
+    return PairedTest("per_example", None, used, items, counts={"a_only": a_only, "b_only": b_only})
 
 
 def _check_labels(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> None:

@@ -10,16 +10,22 @@ flat names for the fine head (``accuracy``, ``val_loss``), so runs of both tasks
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
 from bench.datasets.dataset import COARSE_LABEL, LABEL
 from bench.errors import BenchError
 from bench.metrics import Direction, Kind, Metric, register
-from bench.tasks._base import Evaluation, ItemViews, Task, named_outputs, output_names
+from bench.tasks._base import Evaluation, ItemViews, PairedTest, Task, named_outputs, output_names
 from bench.tasks._base import register as register_task
-from bench.tasks.classification import add_coarse, label_metrics_to_compile, label_views, score_labels
+from bench.tasks.classification import (
+    add_coarse,
+    label_metrics_to_compile,
+    label_paired_test,
+    label_views,
+    score_labels,
+)
 
 TASK = "hierarchical"
 COARSE_OUTPUT = "coarse"
@@ -77,6 +83,11 @@ class Hierarchical(Task):
 
     def item_views(self, items: Mapping[str, np.ndarray], num_classes: int) -> ItemViews:
         return label_views(items, num_classes)  # per-class views of the fine head
+
+    def paired_test(
+        self, pairs: Sequence[tuple[Mapping[str, np.ndarray], Mapping[str, np.ndarray]]], num_classes: int
+    ) -> Optional[PairedTest]:
+        return label_paired_test(pairs)  # the fine head's right and wrong
 
 
 def has_coarse_head(model: Any) -> bool:
