@@ -401,4 +401,20 @@ WORDS: dict[str, str] = {
     # -- unit
     'unit.ms_value': '{x} ms',
     'unit.pp_suffix': ' pp',
+    # -- detection and the tasks' paired tests
+    'figure.pr_curves': 'Precision–recall curves per class (IoU 0.5)',
+    'figure.pr_curves_caption': "Precision against recall for each class at IoU 0.5 (Pascal VOC matching), for {variants}: the precision envelope, mean over seeds; the area under it is the class's AP. Dashed: the baseline.",
+    'figure.precision': 'precision',
+    'figure.recall': 'recall',
+    'figure.no_ground_truth': 'no ground truth',
+    'figure.detections': 'Test images: true and predicted boxes',
+    'figure.detections_caption': 'The first {n} test images. Dashed green: the true boxes; solid: the boxes a model predicted with a score of at least {score} (class and score written on them), one row per variant and seed.',
+    'figure.true_boxes': 'true boxes',
+    'figure.predicted_boxes': 'predicted: {name}',
+    'figure.variant_seed': '{variant}, seed {seed}',
+    'paired.per_example': '{b} against {a}, per test example over {pairs} same-seed pair(s) of runs: {a_only} examples only {a} got right, {b_only} only {b} got right.',
+    'paired.bootstrap_images': '{b} against {a}: Δ {metric} = {delta}, {level}% bootstrap interval over the {items} test images {ci}, {p} ({pairs} same-seed pair(s) of runs, both scored on the same image draws).',
+    'paired.bootstrap_images_no_interval': '{b} against {a}: Δ {metric} = {delta} on the {items} test images ({pairs} same-seed pair(s) of runs); no interval.',
+    'report.paired_tests': 'Paired tests on the test items',
+    'report.paired_tests_caption': "About these trained models on this test set: each test pairs the two variants' runs of the same seed item by item, so what varies is which test items were drawn, not the seeds. It never changes a verdict.",
 }
