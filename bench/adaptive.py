@@ -275,7 +275,7 @@ def run_until_conclusive(
             summary.out_of_time = True
             break
     summary.seeds = {name: suite.variant(name).config.train.seeds for name in considered}
-    with ResultStore(path, create=False) as store:
+    with ResultStore(path, create=False, readonly=False) as store:
         if summary.last_look is not None:
             store.save_design(suite.name, summary.design_record())
         runs = store.runs_frame(suite.name)
