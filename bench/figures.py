@@ -40,6 +40,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter, FuncFormatter
 
 from bench import metrics
+from bench.files import atomic_path
 from bench.status import Status
 from bench.words import t as _t
 
@@ -163,9 +164,12 @@ def _percent_formatter(decimals: int) -> FuncFormatter:
 
 def _finish(fig: plt.Figure, path: str | Path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fig.savefig(path, dpi=DPI, bbox_inches="tight", facecolor="white")
+        with atomic_path(path) as temporary:  # a full disk never leaves half a PNG
+            fig.savefig(
+                temporary, format=path.suffix.lstrip(".") or "png", dpi=DPI, bbox_inches="tight",
+                facecolor="white",
+            )  # fmt: skip
     finally:
         plt.close(fig)
     return path
