@@ -37,6 +37,10 @@ class TrainConfig(StrictModel):
     seed_offset: Annotated[int, Field(ge=0)] = 0
     shuffle_buffer: Optional[Annotated[int, Field(gt=0)]] = None
     max_minutes: Optional[Annotated[float, Field(gt=0)]] = None
+    lr_schedule: Literal["constant", "cosine"] = Field(
+        default="constant",
+        description="cosine: the learning rate decays to 0 over all steps (Loshchilov & Hutter 2017)",
+    )
 
 
 class RunConfig(StrictModel):
@@ -51,6 +55,8 @@ class RunConfig(StrictModel):
         data = self.model_dump(mode="json")
         for bookkeeping in ("seeds", "seed_offset", "max_minutes"):
             data["train"].pop(bookkeeping, None)
+        if data["train"].get("lr_schedule") == "constant":  # came later: the default keeps old keys
+            data["train"].pop("lr_schedule")
         _drop_unset_task(data["model"])
         _drop_default_resampling(data["dataset"])
         return data
@@ -63,6 +69,9 @@ def _drop_default_resampling(dataset: dict[str, Any]) -> None:
         dataset.pop("resample")
     if dataset.get("resample_seed") is None:
         dataset.pop("resample_seed", None)
+    for section in ("mnist_det", "voc", "coco"):  # per-dataset settings, later too
+        if dataset.get(section, "") is None:
+            del dataset[section]
 
 
 def _drop_unset_task(model: Any) -> None:

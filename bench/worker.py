@@ -243,10 +243,12 @@ def _train_and_measure(spec: RunSpec, result: RunResult, on_epoch: Optional[Epoc
     keras.utils.set_random_seed(spec.seed)
 
     model = build_model(config.model, data.input_shape, data.num_classes)
+    task = task.bind(config.model, model)
     task.check(data, model)
     loss, compiled_metrics = task.compile_args(data, model)
+    steps = config.train.epochs * math.ceil(len(data.x_train) / config.train.batch_size)
     model.compile(
-        optimizer=_optimizer(config.train.optimizer, config.train.learning_rate),
+        optimizer=_optimizer(config.train.optimizer, learning_rate(config.train, steps)),
         loss=loss,
         metrics=compiled_metrics,
         jit_compile=False,
@@ -348,7 +350,16 @@ def _cached_flops(model_json: str, input_shape: tuple, num_classes: int, model: 
     return _flops_cache[cache_key]
 
 
-def _optimizer(name: str, learning_rate: float) -> Any:
+def learning_rate(train: Any, steps: int) -> Any:
+    """The optimizer's learning rate: the constant, or a schedule over the run's ``steps``."""
+    if train.lr_schedule == "cosine":
+        import keras
+
+        return keras.optimizers.schedules.CosineDecay(train.learning_rate, decay_steps=max(1, steps))
+    return train.learning_rate
+
+
+def _optimizer(name: str, learning_rate: Any) -> Any:
     import keras
 
     classes = {

@@ -19,6 +19,10 @@ def load_dataset(config: DatasetConfig) -> Dataset:
     Raises :class:`bench.errors.DataUnavailableError` (one line: dataset, folders
     searched, files expected) when the files are absent; nothing is downloaded.
     """
+    if config.is_detection:
+        from bench.datasets.detection_splits import load_detection
+
+        return load_detection(config)
     from bench.datasets.prepare import prepare
     from bench.datasets.registry import load_raw
 

@@ -23,6 +23,7 @@ FAMILY_MODULES: dict[str, str] = {
     "hierarchical": "bench.models.hierarchical",
     "keras_app": "bench.models.keras_app",
     "ensemble": "bench.models.ensemble",
+    "ssd": "bench.models.ssd",
 }
 
 ACTIVATIONS = (

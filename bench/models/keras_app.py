@@ -87,10 +87,8 @@ class Config(BaseModel):
         return alpha
 
 
-def build(config: Config, input_shape: tuple[int, ...], num_classes: int) -> Any:
-    """Instantiate the application with random weights for ``input_shape`` and ``num_classes``."""
+def _factory_args(config: Config, input_shape: tuple[int, ...]) -> tuple[Any, dict[str, Any]]:
     import keras
-    from keras import layers
 
     factory = getattr(keras.applications, config.name)
     accepted = inspect.signature(factory).parameters
@@ -99,6 +97,24 @@ def build(config: Config, input_shape: tuple[int, ...], num_classes: int) -> Any
         kwargs["alpha"] = config.alpha
     if "include_preprocessing" in accepted:
         kwargs["include_preprocessing"] = False
+    return factory, kwargs
+
+
+def base_model(config: Config, input_shape: tuple[int, ...], input_tensor: Any = None) -> Any:
+    """The application's convolutional base (no top, no pooling), random weights; a
+    detector's backbone (:mod:`bench.models.ssd`)."""
+    factory, kwargs = _factory_args(config, input_shape)
+    if input_tensor is not None:
+        kwargs["input_tensor"] = input_tensor
+    return factory(include_top=False, pooling=None, **kwargs)
+
+
+def build(config: Config, input_shape: tuple[int, ...], num_classes: int) -> Any:
+    """Instantiate the application with random weights for ``input_shape`` and ``num_classes``."""
+    import keras
+    from keras import layers
+
+    factory, kwargs = _factory_args(config, input_shape)
     if config.include_top:
         kwargs.update(include_top=True, classes=num_classes,
                       classifier_activation=config.output_activation)

@@ -123,6 +123,17 @@ class Config(BaseModel):
         return block.filters if block.filters is not None else self.level_filters[block.level]
 
 
+def _stem_size(config: Config, input_shape: tuple[int, ...]) -> tuple[int, int]:
+    """The stem output's spatial size (level 0), as Keras' 'same' padding computes it."""
+    height, width = int(input_shape[0]), int(input_shape[1])
+    stride = config.stem.stride
+    height, width = math.ceil(height / stride), math.ceil(width / stride)
+    pool = min(config.stem.pool, height, width)
+    if pool > 1:
+        height, width = math.ceil(height / pool), math.ceil(width / pool)
+    return height, width
+
+
 def level_size(stem_size: int, level: int) -> int:
     """Spatial size of a level: the stem output's divided by 2**level, rounded up."""
     return math.ceil(stem_size / 2**level)
@@ -143,12 +154,11 @@ def resample(x: Any, level_from: int, level_to: int, filters: int, size: tuple[i
     return x
 
 
-def build(config: Config, input_shape: tuple[int, ...], num_classes: int) -> Any:
-    """Build the backbone and its classifier for ``input_shape`` and ``num_classes``."""
-    import keras
+def block_features(inputs: Any, config: Config) -> list[Any]:
+    """The stem and the permuted blocks on ``inputs``: every block's output, in block order
+    (also the multi-scale features an SSD's heads take directly)."""
     from keras import layers
 
-    inputs = keras.Input(shape=input_shape)
     base = stem(inputs, config.stem, config.norm(), config.activation)
     height, width = int(base.shape[1]), int(base.shape[2])
 
@@ -169,6 +179,20 @@ def build(config: Config, input_shape: tuple[int, ...], num_classes: int) -> Any
         if len(resampled) > 1:
             x = layers.Activation(config.activation)(x)
         features.append(residual_block(x, filters, 1, "basic", config.norm(), config.activation))
+    return features
+
+
+def build(config: Config, input_shape: tuple[int, ...], num_classes: int) -> Any:
+    """Build the backbone and its classifier for ``input_shape`` and ``num_classes``."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=input_shape)
+    features = block_features(inputs, config)
+    height, width = _stem_size(config, input_shape)
+
+    def size_of(level: int) -> tuple[int, int]:
+        return level_size(height, level), level_size(width, level)
 
     outputs = [i for i, b in enumerate(config.blocks) if b.output]
     head = config.head_filters or max(config.width(i) for i in outputs)

@@ -1,9 +1,25 @@
 """SSD (Liu et al. 2016, arXiv:1512.02325): multi-scale feature maps, 3×3 heads, MultiBox loss.
 
-A VGG-style backbone (blocks of 3×3 convolutions, each block after the first opening
-with 2×2 max-pooling) yields feature maps at falling resolutions; the blocks named in
-``feature_blocks`` feed the heads, and ``extras`` add further maps after the last one,
-each a 1×1 reduction and a strided 3×3 convolution, as the paper's conv8_2..conv11_2.
+The backbone yields candidate feature maps at falling resolutions, finest first:
+
+* a list of VGG-style blocks (3×3 convolutions, each block after the first opening with
+  2×2 max-pooling; the default): every block's output;
+* ``{family: cnn, blocks: [...]}``: every block's output (pooling included);
+* ``{family: resnet, stem: ..., stages: [...]}``: every stage's output;
+* ``{family: scale_permuted, blocks: [...]}``: every block marked ``output``, finest
+  level first -- SpineNet's multi-scale outputs feed the heads directly;
+* ``{family: keras_app, name: VGG16}``: the last layer at each resolution of the
+  application without its top (VGG16: block1_conv2 … block4_conv3, block5_conv3,
+  block5_pool; ``feature_blocks: [3, 4]`` is SSD300's conv4_3 and the 19×19 map).
+  Random weights only (``weights: null``), as everywhere in bench.
+
+Only the backbone part of those families' settings is used (their classifier keys are
+ignored).  The candidates named in ``feature_blocks`` feed the heads (default: the last;
+for ``scale_permuted`` every output); ``top_down: F`` adds an FPN-style top-down path
+over them (1×1 laterals to F channels, nearest-neighbour upsampling and addition from
+the coarsest map down, a 3×3 convolution on each sum); ``extras`` add further maps after
+the last backbone map, each a 1×1 reduction and a strided 3×3 convolution, as the
+paper's conv8_2..conv11_2.
 On every map a 3×3 convolution predicts, per default box, ``classes + 1`` scores
 (column 0: background) and a 4-number box encoding (:mod:`bench.detection.encoding`).
 The network has one output, ``(batch, boxes, classes + 1 + 4)``: scores, then offsets.
@@ -14,8 +30,10 @@ of them per positive, by loss), divided by the number of matched boxes of the ba
 ``negatives: all`` uses every background box instead.  Targets come from NumPy
 matching (:func:`targets`), made once per dataset.
 
-TensorFlow and Keras are imported inside functions only, so configurations validate,
-and default boxes are computed, without them.
+TensorFlow and Keras are imported inside functions only, so configurations validate
+without them; the default boxes follow the sizes of the maps the built network's heads
+see (:func:`model_feature_sizes`), and for a VGG-style block list also without
+TensorFlow (:func:`feature_sizes`).
 """
 
 from __future__ import annotations
@@ -30,8 +48,15 @@ from bench.detection.default_boxes import boxes_per_location, default_boxes, ssd
 from bench.detection.encoding import encode_batch
 from bench.detection.nms import Detections, postprocess
 from bench.models import ACTIVATIONS
+from bench.models import cnn, keras_app, resnet, scale_permuted
 
-__all__ = ["Config", "anchors", "build", "feature_sizes", "make_loss", "predict_detections", "targets"]
+__all__ = [
+    "Config", "anchors", "build", "feature_sizes", "make_loss", "model_feature_sizes", "predict_detections",
+    "raw_detections", "targets",
+]  # fmt: skip
+
+#: The model's task (:mod:`bench.tasks.detection`).
+TASK = "detection"
 
 Positive = Annotated[int, Field(ge=1)]
 Ratio = Annotated[float, Field(gt=0.0)]
@@ -66,18 +91,29 @@ DEFAULT_BACKBONE = [
 ]
 
 
+#: A backbone from another family (its classifier keys are ignored).
+FamilyBackbone = Annotated[
+    Union[cnn.Config, resnet.Config, scale_permuted.Config, keras_app.Config], Field(discriminator="family")
+]
+
+
 class Config(BaseModel):
-    """An SSD: backbone blocks, which of them (plus extras) feed the heads, default boxes,
+    """An SSD: a backbone, which of its maps (plus extras) feed the heads, default boxes,
     loss and post-processing."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     family: Literal["ssd"] = "ssd"
-    backbone: list[ConvBlock] = Field(default_factory=lambda: [b.model_copy() for b in DEFAULT_BACKBONE],
-                                      min_length=1)  # fmt: skip
-    feature_blocks: list[int] = Field(
-        default=[-1], min_length=1, description="backbone blocks whose outputs feed heads; -1: the last"
+    backbone: Union[list[ConvBlock], FamilyBackbone] = Field(
+        default_factory=lambda: [b.model_copy() for b in DEFAULT_BACKBONE],
+        description="VGG-style blocks, or {family: cnn|resnet|scale_permuted|keras_app, ...}",
     )
+    feature_blocks: Optional[list[int]] = Field(
+        default=None, min_length=1,
+        description="candidate maps that feed heads (negative: from the end); null: the last "
+        "(scale_permuted: every output)",
+    )
+    top_down: Optional[Positive] = Field(default=None, description="width of an FPN-style top-down path")
     extras: list[ExtraLayer] = []
     batch_norm: bool = True
     # Keras' default 0.99 leaves the moving statistics far from the data after the few
@@ -105,18 +141,27 @@ class Config(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Config":
+        if isinstance(self.backbone, list) and not self.backbone:
+            raise ValueError("backbone needs at least one block")
+        candidates = self.candidate_count
         blocks = self.feature_block_indices
-        if blocks != sorted(set(blocks)) or not all(0 <= b < len(self.backbone) for b in blocks):
-            raise ValueError(
-                f"feature_blocks must be distinct backbone block indices in rising order, below "
-                f"{len(self.backbone)}. Received: {self.feature_blocks}"
-            )
-        if blocks[-1] != len(self.backbone) - 1:
-            raise ValueError(
-                f"the last backbone block ({len(self.backbone) - 1}) must feed a head, or the "
-                f"blocks after the last feature map are wasted. Received feature_blocks: {self.feature_blocks}"
-            )
-        maps = len(blocks) + len(self.extras)
+        if candidates is not None:
+            if blocks != sorted(set(blocks)) or not all(0 <= b < candidates for b in blocks):
+                raise ValueError(
+                    f"feature_blocks must be distinct indices of the backbone's {candidates} candidate "
+                    f"maps in rising order (0..{candidates - 1}, or negative from the end). "
+                    f"Received: {self.feature_blocks}"
+                )
+            if blocks[-1] != candidates - 1 and self.backbone_family != "scale_permuted":
+                raise ValueError(
+                    f"the last backbone map ({candidates - 1}) must feed a head, or the layers after "
+                    f"the last feature map are wasted. Received feature_blocks: {self.feature_blocks}"
+                )
+        elif blocks != sorted(set(blocks)):
+            raise ValueError(f"feature_blocks must be distinct and in rising order. Received: {self.feature_blocks}")
+        if self.backbone_family == "keras_app" and self.backbone.weights is not None:  # type: ignore[union-attr]
+            raise ValueError("backbone.weights must be null: bench never downloads weights")
+        maps = self.num_maps
         if self.aspect_ratios and isinstance(self.aspect_ratios[0], list):
             if len(self.aspect_ratios) != maps:
                 raise ValueError(
@@ -129,12 +174,38 @@ class Config(BaseModel):
         return self
 
     @property
+    def backbone_family(self) -> str:
+        """``vgg`` for a block list, else the backbone's family name."""
+        return "vgg" if isinstance(self.backbone, list) else str(self.backbone.family)
+
+    @property
+    def candidate_count(self) -> Optional[int]:
+        """How many candidate maps the backbone offers (None: known only once built, keras_app)."""
+        backbone = self.backbone
+        if isinstance(backbone, list):
+            return len(backbone)
+        if isinstance(backbone, cnn.Config):
+            return len(backbone.blocks)
+        if isinstance(backbone, resnet.Config):
+            return len(backbone.stages)
+        if isinstance(backbone, scale_permuted.Config):
+            return sum(1 for b in backbone.blocks if b.output)
+        return None
+
+    @property
     def feature_block_indices(self) -> list[int]:
-        return [len(self.backbone) + i if i < 0 else i for i in self.feature_blocks]
+        """The chosen candidate maps, negative indices resolved (keras_app: as written)."""
+        count = self.candidate_count
+        chosen = self.feature_blocks
+        if chosen is None:
+            chosen = list(range(count)) if self.backbone_family == "scale_permuted" and count else [-1]
+        if count is None:
+            return list(chosen)
+        return [count + i if i < 0 else i for i in chosen]
 
     @property
     def num_maps(self) -> int:
-        return len(self.feature_blocks) + len(self.extras)
+        return len(self.feature_block_indices) + len(self.extras)
 
     def ratios_per_map(self) -> list[list[float]]:
         if self.aspect_ratios and isinstance(self.aspect_ratios[0], list):
@@ -148,7 +219,10 @@ class Config(BaseModel):
 # -- geometry, without TensorFlow ---------------------------------------------------------
 def feature_sizes(config: Config, input_shape: Sequence[int]) -> list[tuple[int, int]]:
     """``(height, width)`` of every map that feeds a head, finest first ('same' padding:
-    each halving rounds up)."""
+    each halving rounds up), for a VGG-style block list (other backbones: from the built
+    network, :func:`model_feature_sizes`)."""
+    if not isinstance(config.backbone, list):
+        raise ValueError("feature sizes without TensorFlow are known for a VGG-style block list only")
     height, width = int(input_shape[0]), int(input_shape[1])
     sizes = []
     for index, block in enumerate(config.backbone):
@@ -162,21 +236,31 @@ def feature_sizes(config: Config, input_shape: Sequence[int]) -> list[tuple[int,
     return sizes
 
 
-def anchors(config: Config, input_shape: Sequence[int]) -> np.ndarray:
-    """The default boxes (A, 4), centre form, normalised, in the order the network predicts."""
-    return default_boxes(feature_sizes(config, input_shape), config.scale_list(), config.ratios_per_map(),
+Sizes = Sequence[tuple[int, int]]
+
+
+def anchors(config: Config, input_shape: Sequence[int], sizes: Optional[Sizes] = None) -> np.ndarray:
+    """The default boxes (A, 4), centre form, normalised, in the order the network predicts.
+
+    ``sizes``: the maps' ``(height, width)`` (:func:`model_feature_sizes`); None computes
+    them for a VGG-style block list.
+    """
+    if sizes is None:
+        sizes = feature_sizes(config, input_shape)
+    return default_boxes(list(sizes), config.scale_list(), config.ratios_per_map(),
                          extra_square=config.extra_square)  # fmt: skip
 
 
 def targets(
-    config: Config, input_shape: Sequence[int], boxes: Sequence[np.ndarray], labels: Sequence[np.ndarray]
-) -> np.ndarray:
+    config: Config, input_shape: Sequence[int], boxes: Sequence[np.ndarray], labels: Sequence[np.ndarray],
+    sizes: Optional[Sizes] = None,
+) -> np.ndarray:  # fmt: skip
     """Training targets ``(N, A, 5)`` float32 -- matched class (0 background), then the four
     encoded offsets -- for images of ``input_shape`` with pixel ``boxes`` and ``labels``."""
     height, width = float(input_shape[0]), float(input_shape[1])
     scale = np.array([width, height, width, height])
     normalised = [np.asarray(b, dtype=np.float64).reshape(-1, 4) / scale for b in boxes]
-    classes, offsets = encode_batch(normalised, labels, anchors(config, input_shape),
+    classes, offsets = encode_batch(normalised, labels, anchors(config, input_shape, sizes),
                                     config.match_iou, config.variances)  # fmt: skip
     return np.concatenate([classes[..., None].astype(np.float32), offsets], axis=-1)
 
@@ -192,25 +276,102 @@ def _conv(x: Any, filters: int, kernel: int, stride: int, config: Config, name: 
     return layers.Activation(config.activation, name=f"{name}_act")(x)
 
 
+def _vgg_maps(x: Any, config: Config) -> list[Any]:
+    from keras import layers
+
+    maps = []
+    for index, block in enumerate(config.backbone):  # type: ignore[arg-type]
+        if block.pool:
+            x = layers.MaxPooling2D(2, padding="same", name=f"block{index}_pool")(x)
+        for conv in range(block.convs):
+            x = _conv(x, block.filters, 3, 1, config, f"block{index}_conv{conv}")
+        maps.append(x)
+    return maps
+
+
+def _resnet_maps(x: Any, backbone: resnet.Config) -> list[Any]:
+    x = resnet.stem(x, backbone.stem, backbone.norm(), backbone.activation)
+    maps = []
+    for stage in backbone.stages:
+        for i in range(stage.blocks):
+            x = resnet.residual_block(x, stage.filters, stage.stride if i == 0 else 1, backbone.block,
+                                      backbone.norm(), backbone.activation)  # fmt: skip
+        maps.append(x)
+    return maps
+
+
+def _keras_app_maps(inputs: Any, backbone: keras_app.Config) -> list[Any]:
+    """The last layer at each spatial resolution of the application without its top."""
+    import keras
+
+    base = keras_app.base_model(backbone, tuple(inputs.shape[1:]), input_tensor=inputs)
+    last_at: dict[tuple[int, int], Any] = {}
+    for layer in base.layers:
+        shape = layer.output.shape if hasattr(layer, "output") else None
+        if shape is None or len(shape) != 4 or isinstance(layer, keras.layers.InputLayer):
+            continue
+        last_at.pop((shape[1], shape[2]), None)  # keep insertion order = depth order
+        last_at[(shape[1], shape[2])] = layer.output
+    return list(last_at.values())
+
+
+def backbone_maps(inputs: Any, config: Config) -> list[Any]:
+    """Every candidate feature map of the backbone, finest first (see the module docstring)."""
+    backbone = config.backbone
+    if isinstance(backbone, list):
+        return _vgg_maps(inputs, config)
+    if isinstance(backbone, cnn.Config):
+        maps, x = [], inputs
+        for block in backbone.blocks:
+            x = cnn.conv_block(x, block, backbone.activation)
+            maps.append(x)
+        return maps
+    if isinstance(backbone, resnet.Config):
+        return _resnet_maps(inputs, backbone)
+    if isinstance(backbone, scale_permuted.Config):
+        features = scale_permuted.block_features(inputs, backbone)
+        outputs = [i for i, b in enumerate(backbone.blocks) if b.output]
+        outputs.sort(key=lambda i: backbone.blocks[i].level)  # stable: finest level first
+        return [features[i] for i in outputs]
+    return _keras_app_maps(inputs, backbone)
+
+
+def _top_down(maps: list[Any], width: int, config: Config) -> list[Any]:
+    """FPN's top-down path (Lin et al. 2017): laterals, upsample-and-add, 3×3 smoothing."""
+    from keras import layers
+
+    lateral = [_conv(m, width, 1, 1, config, f"fpn_lateral{i}") for i, m in enumerate(maps)]
+    merged = [lateral[-1]]
+    for i in range(len(maps) - 2, -1, -1):
+        target = lateral[i]
+        up = layers.Resizing(int(target.shape[1]), int(target.shape[2]), interpolation="nearest",
+                             name=f"fpn_up{i}")(merged[0])  # fmt: skip
+        merged.insert(0, layers.Add(name=f"fpn_add{i}")([target, up]))
+    return [_conv(m, width, 3, 1, config, f"fpn_out{i}") for i, m in enumerate(merged)]
+
+
 def build(config: Config, input_shape: tuple[int, ...], num_classes: int) -> Any:
     """The SSD for images of ``input_shape`` (H, W, C) and ``num_classes`` object classes.
 
     Output: ``(batch, A, num_classes + 1 + 4)`` -- class logits (background first), then
-    box offsets, for the ``A`` default boxes of :func:`anchors`.
+    box offsets, for the ``A`` default boxes of :func:`anchors` at the sizes of
+    :func:`model_feature_sizes`.
     """
     import keras
     from keras import layers
 
     inputs = keras.Input(shape=input_shape)
-    x = inputs
-    features = []
-    for index, block in enumerate(config.backbone):
-        if block.pool:
-            x = layers.MaxPooling2D(2, padding="same", name=f"block{index}_pool")(x)
-        for conv in range(block.convs):
-            x = _conv(x, block.filters, 3, 1, config, f"block{index}_conv{conv}")
-        if index in config.feature_block_indices:
-            features.append(x)
+    candidates = backbone_maps(inputs, config)
+    chosen = config.feature_block_indices
+    if not all(-len(candidates) <= i < len(candidates) for i in chosen):
+        raise ValueError(
+            f"feature_blocks {config.feature_blocks} name maps the backbone does not have: it offers "
+            f"{len(candidates)} (0..{len(candidates) - 1})"
+        )
+    features = [candidates[i] for i in chosen]
+    x = features[-1]
+    if config.top_down:
+        features = _top_down(features, config.top_down, config)
     for index, extra in enumerate(config.extras):
         x = _conv(x, extra.reduce or max(1, extra.filters // 2), 1, 1, config, f"extra{index}_reduce")
         x = _conv(x, extra.filters, 3, extra.stride, config, f"extra{index}_conv")
@@ -227,10 +388,27 @@ def build(config: Config, input_shape: tuple[int, ...], num_classes: int) -> Any
     joined_offsets = offsets[0] if len(offsets) == 1 else layers.Concatenate(axis=1, name="boxes")(offsets)
     outputs = layers.Concatenate(axis=-1, name="ssd")([joined_scores, joined_offsets])
     model = keras.Model(inputs, outputs, name="ssd")
-    expected = anchors(config, input_shape).shape[0]
-    if model.output_shape[1] != expected:  # the geometry above and the layers must agree
+    expected = anchors(config, input_shape, model_feature_sizes(model)).shape[0]
+    if model.output_shape[1] != expected:  # the geometry and the layers must agree
         raise AssertionError(f"SSD predicts {model.output_shape[1]} boxes but has {expected} default boxes")
     return model
+
+
+def model_feature_sizes(model: Any) -> list[tuple[int, int]]:
+    """``(height, width)`` of the maps the heads of a built SSD see, in prediction order."""
+    sizes = []
+    index = 0
+    while True:
+        try:
+            layer = model.get_layer(f"head{index}_classes")
+        except ValueError:
+            break
+        shape = layer.output.shape
+        sizes.append((int(shape[1]), int(shape[2])))
+        index += 1
+    if not sizes:
+        raise ValueError(f"model {getattr(model, 'name', '?')!r} has no SSD heads (layers head0_classes, ...)")
+    return sizes
 
 
 def make_loss(config: Config, num_classes: int) -> Any:
@@ -272,21 +450,28 @@ def make_loss(config: Config, num_classes: int) -> Any:
     return MultiBoxLoss(name="multibox")
 
 
-def predict_detections(
-    model: Any, config: Config, images: np.ndarray, batch_size: int = 256
+def raw_detections(
+    raw: np.ndarray, config: Config, input_shape: Sequence[int], sizes: Optional[Sizes] = None
 ) -> list[Detections]:
-    """Detections in pixels for ``images`` (already preprocessed as in training)."""
-    input_shape = images.shape[1:]
-    raw = np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=np.float64)
+    """Detections in pixels from the network's raw outputs ``(N, A, classes + 1 + 4)``:
+    softmax, decoding against the default boxes, class-wise suppression."""
+    raw = np.asarray(raw, dtype=np.float64)
     num_columns = raw.shape[-1] - 4
-    logits = raw[..., :num_columns]
-    logits -= logits.max(axis=-1, keepdims=True)
+    logits = raw[..., :num_columns] - raw[..., :num_columns].max(axis=-1, keepdims=True)
     probabilities = np.exp(logits)
     probabilities /= probabilities.sum(axis=-1, keepdims=True)
-    boxes = anchors(config, input_shape)
+    boxes = anchors(config, input_shape, sizes)
     return [
         postprocess(p, o, boxes, score_threshold=config.score_threshold, iou_threshold=config.nms_iou,
                     top_k=config.top_k, max_detections=config.max_detections, variances=config.variances,
                     image_size=(float(input_shape[0]), float(input_shape[1])))  # fmt: skip
         for p, o in zip(probabilities, raw[..., num_columns:])
     ]
+
+
+def predict_detections(
+    model: Any, config: Config, images: np.ndarray, batch_size: int = 256
+) -> list[Detections]:
+    """Detections in pixels for ``images`` (already preprocessed as in training)."""
+    raw = model.predict(images, batch_size=batch_size, verbose=0)
+    return raw_detections(raw, config, images.shape[1:], model_feature_sizes(model))
