@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Optional
 
@@ -23,7 +24,7 @@ import pandas as pd
 import yaml
 
 import bench
-from bench import analysis, formatting, results, words
+from bench import analysis, formatting, results, task_report, words
 from bench import metrics as metric_table
 from bench.files import make_folder, write_text_atomic
 from bench.configdiff import describe_changes
@@ -90,6 +91,7 @@ def build_context(
     per_class, confusion = _per_class(found, pairs, dataset, lang)
     history = found.history[found.history["run_key"].isin(set(found.ok["key"]))]
     figures = _figures(runs, history, out_dir, found.baseline, confusion, per_class, lang)
+    figures += task_report.task_figures(found, out_dir, lang, primary)  # each task's own views
     best = _best(summary, primary)
     environment = found.environment()
 
@@ -118,6 +120,7 @@ def build_context(
         "conclusions": _conclusions_table(records, primary, changes, found, lang),
         "sentences": sentences,
         "statistics_notes": _statistics_notes(found, records, lang),
+        "paired_tests": task_report.paired_tests(found, lang),
         "claims": _claims_table(claims, lang),
         "figures": figures,
         "legend": _legend(lang),
@@ -132,6 +135,7 @@ def build_context(
         ],
         "failures": _failures(found, lang),
         "per_class": _per_class_table(per_class, lang),
+        "per_class_title": _per_class_title(per_class, lang),
         "per_class_changes": _changed_classes(found, changes, lang),
     }
 
@@ -424,8 +428,9 @@ def _dataset(dataset: results.DatasetRecord) -> dict[str, Any]:
 def _per_class(
     found: SuiteResults, pairs: dict[str, Any], dataset: results.DatasetRecord, lang: str
 ) -> tuple[Optional[pd.DataFrame], Optional[dict[str, Any]]]:
-    """Mean per-class score per variant, and the best variant's confusion matrix (summed over
-    its seeds), from the per-item views the runs' task derives."""
+    """Mean per-class score per variant (a column named after the task's per-class metric:
+    accuracy for classes, AP for detection), and the best variant's confusion matrix (summed
+    over its seeds), from the per-item views the runs' task derives."""
     classes = found.num_classes()
     if not classes or not found.predictions:
         return None, None
@@ -433,12 +438,15 @@ def _per_class(
     ok = found.ok[found.ok["key"].isin(found.predictions)]
     rows = []
     for variant, group in ok.groupby("variant", sort=False):
-        scores = [found.item_views(k).per_class for k in group["key"]]
-        scores = [s for s in scores if s is not None]
-        if not scores:
+        views = [found.item_views(k) for k in group["key"]]
+        views = [v for v in views if v.per_class is not None]
+        if not views:
             continue
-        mean = np.nanmean(np.vstack(scores), axis=0)
-        rows += [{"variant": variant, "class_name": names[i], "accuracy": float(mean[i])} for i in range(classes)]
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a class no run has examples of stays NaN
+            mean = np.nanmean(np.vstack([v.per_class for v in views]), axis=0)
+        metric = views[0].per_class_metric
+        rows += [{"variant": variant, "class_name": names[i], metric: float(mean[i])} for i in range(classes)]
     if not rows:
         return None, None
     frame = pd.DataFrame(rows)
@@ -462,20 +470,32 @@ def _per_class(
 
 
 def _per_class_table(frame: Optional[pd.DataFrame], lang: str) -> Table:
-    """Variants × classes: each class's accuracy, mean over seeds."""
+    """Variants × classes: each class's score (the task's per-class metric), mean over seeds."""
     if frame is None or frame.empty:
         return Table("per-class", [])
-    wide = frame.pivot_table(index="variant", columns="class_name", values="accuracy", sort=False)
+    metric = next(c for c in frame.columns if c not in ("variant", "class_name"))
+    wide = frame.pivot_table(index="variant", columns="class_name", values=metric, sort=False, dropna=False)
     columns = [Column("variant", words.t("report.variant", lang))] + [
-        Column(str(c), str(c), numeric=True, metric="accuracy") for c in wide.columns
+        Column(str(c), str(c), numeric=True, metric=metric) for c in wide.columns
     ]
     rows = [
         Row([Cell(str(v))] + [
-            Cell(formatting.value(x, "accuracy", lang), sort=finite_or_none(x)) for x in wide.loc[v]
+            Cell(formatting.value(x, metric, lang), sort=finite_or_none(x)) for x in wide.loc[v]
         ])  # fmt: skip
         for v in wide.index
     ]
-    return Table("per-class", columns, rows, caption=words.t("report.per_class_caption", lang))
+    caption = words.t("figure.per_class_caption", lang, label=_capitalised(metric_table.label(metric, lang)))
+    return Table("per-class", columns, rows, caption=caption)
+
+
+def _per_class_title(frame: Optional[pd.DataFrame], lang: str) -> str:
+    """The per-class section's heading, naming the task's per-class metric."""
+    metric = next((c for c in frame.columns if c not in ("variant", "class_name")), None) if frame is not None else None
+    return words.t("figure.per_class", lang, label=_capitalised(metric_table.label(metric, lang))) if metric else ""
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _changed_classes(found: SuiteResults, changes: dict[str, str], lang: str) -> list[dict[str, Any]]:

@@ -73,15 +73,17 @@ def task_figures(found: SuiteResults, out_dir: Path, lang: str, primary: Optiona
         return []
     best = best_variant(found, primary)
     classes = int(found.num_classes() or 0)
-    names = found.dataset().names_of_classes or [str(k) for k in range(classes)]
-    digest = _digest(by_task, found.baseline, best, names, lang)
+    dataset = found.dataset()
+    names = dataset.names_of_classes or [str(k) for k in range(classes)]
+    shape = tuple(int(x) for x in dataset.input_shape)
+    digest = _digest(by_task, found.baseline, best, [names, shape], lang)
     index_path = out_dir / FIGURES_DIR / _INDEX
     listed = _cached(index_path, digest, out_dir)
     if listed is None:
         listed = []
         for name, runs in by_task.items():
             request = tasks.FigureRequest(tuple(runs), found.baseline, best, classes, tuple(names),
-                                          out_dir / FIGURES_DIR, lang)  # fmt: skip
+                                          out_dir / FIGURES_DIR, lang, shape)  # fmt: skip
             listed += [figure.to_dict() for figure in tasks.get(name).report_figures(request)]
         write_text_atomic(index_path, json.dumps({"digest": digest, "figures": listed}))
     for figure in listed:
@@ -147,7 +149,7 @@ def _module_source(name: str) -> bytes:
         return name.encode()
 
 
-def _digest(by_task: dict[str, list[tasks.RunItems]], baseline: str, best: Optional[str], names: list[str], lang: str) -> str:
+def _digest(by_task: dict[str, list[tasks.RunItems]], baseline: str, best: Optional[str], names: Any, lang: str) -> str:
     digest = hashlib.sha256()
     for name, runs in sorted(by_task.items()):
         task = tasks.get(name)

@@ -134,7 +134,7 @@ def _draw_boxes(ax: plt.Axes, boxes: np.ndarray, labels: np.ndarray, names: Sequ
             text += f" {float(scores[i]):.2f}"
         ax.text(x0, y0 if scores is not None else y1, text, fontsize=6.5, color="white",
                 va="bottom" if scores is not None else "top", ha="left",
-                bbox={"facecolor": color, "edgecolor": "none", "pad": 0.8, "alpha": 0.85})  # fmt: skip
+                bbox={"facecolor": color, "edgecolor": "none", "pad": 0.8, "alpha": 0.85}, clip_on=True)  # fmt: skip
 
 
 def detections_plot(

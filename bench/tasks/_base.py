@@ -88,6 +88,7 @@ class FigureRequest:
         num_classes: classes of the test set; ``class_names`` their names (one per class).
         fig_dir: the folder the PNGs go into (``<report>/figures``).
         lang: the language of every word drawn.
+        input_shape: the shape of one input the models saw (``(H, W, C)`` for images).
     """
 
     runs: tuple[RunItems, ...]
@@ -97,6 +98,7 @@ class FigureRequest:
     class_names: tuple[str, ...]
     fig_dir: Path
     lang: str = "en"
+    input_shape: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
