@@ -42,11 +42,12 @@ import numpy as np
 import pandas as pd
 
 import bench
-from bench import analysis, formatting, results, words
+from bench import analysis, formatting, results, task_report, words
 from bench import metrics as metric_table
 from bench.configdiff import config_diff
 from bench.errors import BenchError
 from bench.results import SuiteResults
+from bench.tasks import PairedTest
 from bench import tables
 from bench.tables import Cell, Column, Row, Table, metric_column, template_environment
 
@@ -94,6 +95,8 @@ class DiffResult:
     rows: list[dict[str, Any]]
     config_changes: list[dict[str, Any]] = field(default_factory=list)
     mcnemar: Optional[dict[str, Any]] = None
+    #: the runs' task's paired per-item test of b against a (:class:`bench.tasks.PairedTest` fields)
+    paired: Optional[dict[str, Any]] = None
     per_class: Optional[list[dict[str, Any]]] = None
     num_classes: Optional[int] = None
     warnings: list[Message] = field(default_factory=list)
@@ -191,6 +194,7 @@ def diff_variants(
             "a_wrong_b_right": int(first["mcnemar_c"]),
             "seeds": int(first["mcnemar_seeds"]),
         }
+    paired = task_report.paired_test_of(found, a, b)
     changed = found.class_changes(a, b)
     per_class = None if changed is None else _jsonable(changed.to_dict("records"))
     num_classes = None if changed is None else found.num_classes()
@@ -205,6 +209,7 @@ def diff_variants(
         rows=rows,
         config_changes=[{"path": p, "a": x, "b": y} for p, x, y in changes],
         mcnemar=mcnemar,
+        paired=None if paired is None else asdict(paired),
         per_class=per_class,
         num_classes=num_classes,
         warnings=warnings,
@@ -564,15 +569,18 @@ def context(result: DiffResult, lang: str = "en") -> dict[str, Any]:
     mcnemar = per_class_text = None
     if variants:
         m = result.mcnemar
-        mcnemar = (
-            words.t("diff.mcnemar_none", lang)
-            if m is None
-            else words.t(
+        if m is not None:
+            mcnemar = words.t(
                 "diff.mcnemar", lang, seeds=m["seeds"], a_only=m["a_right_b_wrong"],
                 b_only=m["a_wrong_b_right"], a=result.a.label, b=result.b.label,
-            )
-        )  # fmt: skip
-        if result.per_class is None:
+            )  # fmt: skip
+        elif result.paired is not None:  # whatever the runs' task pairs item by item
+            mcnemar = task_report.paired_text(PairedTest(**result.paired), result.a.label, result.b.label, lang)
+        else:
+            mcnemar = words.t("diff.mcnemar_none", lang)
+        if result.per_class is None and result.paired is not None:
+            per_class_text = words.t("diff.per_class_not_tested", lang)
+        elif result.per_class is None:
             per_class_text = words.t("diff.per_class_none", lang)
         elif not result.per_class:
             per_class_text = words.t("diff.per_class_unchanged", lang, n=result.num_classes)

@@ -29,7 +29,7 @@ from bench.files import write_text_atomic
 from bench.layout import FIGURES_DIR
 from bench.results import SuiteResults, finite_or_none
 
-__all__ = ["best_variant", "paired_tests", "paired_text", "task_figures"]
+__all__ = ["best_variant", "paired_test_of", "paired_tests", "paired_text", "task_figures"]
 
 _INDEX = "task_index.json"
 
@@ -95,26 +95,31 @@ def task_figures(found: SuiteResults, out_dir: Path, lang: str, primary: Optiona
 def paired_tests(found: SuiteResults, lang: str) -> list[dict[str, str]]:
     """Per variant against the baseline, what its task's paired per-item test says on
     their same-seed runs: ``{"variant", "text"}``; variants without such a pair are left out."""
-    ok = found.ok[found.ok["key"].isin(found.predictions)]
-    base = ok[ok["variant"] == found.baseline]
-    if base.empty:
-        return []
-    base_by_seed = {int(r["seed"]): r for r in base.to_dict("records")}
-    classes = int(found.num_classes() or 0)
     out = []
     for variant in found.variants_with_runs():
         if variant == found.baseline:
             continue
-        runs = ok[ok["variant"] == variant].to_dict("records")
-        matched = [(base_by_seed[int(r["seed"])], r) for r in runs if int(r["seed"]) in base_by_seed]
-        matched = [(a, b) for a, b in matched if a["task"] == b["task"]]
-        if not matched:
-            continue
-        task = tasks.get(str(matched[0][0]["task"]))
-        test = task.paired_test([(found.predictions[a["key"]], found.predictions[b["key"]]) for a, b in matched], classes)
+        test = paired_test_of(found, found.baseline, variant)
         if test is not None:
             out.append({"variant": variant, "text": paired_text(test, found.baseline, variant, lang)})
     return out
+
+
+def paired_test_of(found: SuiteResults, a: str, b: str) -> Optional[tasks.PairedTest]:
+    """The paired per-item test of variant ``b`` against ``a`` that their task gives, on
+    their successful same-seed runs with stored per-item results; None without such pairs."""
+    ok = found.ok[found.ok["key"].isin(found.predictions)]
+    a_by_seed = {int(r["seed"]): r for r in ok[ok["variant"] == a].to_dict("records")}
+    matched = [
+        (a_by_seed[int(r["seed"])], r)
+        for r in ok[ok["variant"] == b].to_dict("records")
+        if int(r["seed"]) in a_by_seed and a_by_seed[int(r["seed"])]["task"] == r["task"]
+    ]
+    if not matched:
+        return None
+    task = tasks.get(str(matched[0][0]["task"]))
+    pairs = [(found.predictions[x["key"]], found.predictions[y["key"]]) for x, y in matched]
+    return task.paired_test(pairs, int(found.num_classes() or 0))
 
 
 def paired_text(test: tasks.PairedTest, a: str, b: str, lang: str) -> str:

@@ -167,6 +167,7 @@ WORDS: dict[str, str] = {
     'diff.mcnemar_none': 'McNemar: no same-seed pairs of test predictions, so no paired test.',
     'diff.mcnemar': 'Per example, pooled over {seeds} same-seed pair(s) of test predictions — about these trained models, not a test of the variant: {a_only} examples only {a} got right, {b_only} only {b} got right.',
     'diff.per_class_none': 'Per-class changes: the runs saved no test predictions.',
+    'diff.per_class_not_tested': "Per-class changes: this task stores no per-item right and wrong, so classes are not tested one by one (the report shows each class's score).",
     'diff.per_class_unchanged': "No class's accuracy changed significantly (Holm across {n} classes).",
     'diff.per_class_changed': 'Classes whose accuracy changed significantly (Holm across {n} classes):',
     'diff.verdicts': 'Verdicts: {counts}{tail}.',
