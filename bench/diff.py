@@ -117,7 +117,7 @@ class DiffResult:
         """
         gate = set(metrics if metrics is not None else self.gate_metrics)
         if self.kind == "stores":
-            return [g for g in self.gate if g["failed"] and g["metric"] in gate]
+            return [g for g in self.gate if g["regressed"] and g["metric"] in gate]
         return [r for r in self.rows if r["verdict"] == analysis.WORSE and r["metric"] in gate]
 
     def warning_texts(self, lang: str = "en") -> list[str]:
@@ -286,7 +286,7 @@ def diff_stores(
         {
             "variant": g.variant, "metric": g.metric, "method": g.method.value,
             "worse_by": g.worse_by, "margin": g.margin, "p_value": g.p_value, "p_holm": g.p_holm,
-            "failed": g.failed,
+            "regressed": g.failed,  # not "failed": that word is a run status
         }
         for g in analysis.regression_gate(
             runs_old, runs_new, [m for m in gate_names if m in both.columns], margins=margin,

@@ -129,7 +129,7 @@ def test_the_task_of_a_stored_run():
     assert tasks.task_of({"model": {"family": "hierarchical"}}, {}) == "hierarchical"
     assert tasks.task_of({"model": {"family": "cnn"}}) == "classification"
     assert tasks.task_of({"model": {"family": "python", "task": "hierarchical"}}) == "hierarchical"
-    with pytest.raises(BenchError, match="unknown task 'nope'; known tasks: classification, hierarchical"):
+    with pytest.raises(BenchError, match="unknown task 'nope'; known tasks: classification, detection, hierarchical"):
         tasks.get("nope")
 
 
