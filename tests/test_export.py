@@ -82,6 +82,13 @@ def test_cli_export(synthetic_store: Path, tmp_path: Path, capsys) -> None:
     assert main(["export", str(synthetic_store), "--experiment", "x"]) == 2
     err = capsys.readouterr().err
     assert err.count("bench: error:") == 3 and "Traceback" not in err
+    # COCO JSON of detection runs: needs --out, mixes with no other output, --variant/--seed only with it
+    assert main(["export", str(synthetic_store), "--detections"]) == 2
+    assert "--detections needs --out DIR" in capsys.readouterr().err
+    assert main(["export", str(synthetic_store), "--detections", "--format", "csv", "--out", str(tmp_path)]) == 2
+    assert "leave out --format" in capsys.readouterr().err
+    assert main(["export", str(synthetic_store), "--seed", "1"]) == 2
+    assert "--variant and --seed only apply with --detections" in capsys.readouterr().err
 
 
 def test_load_results_is_re_exported_lazily(synthetic_store: Path) -> None:

@@ -1,4 +1,5 @@
-"""``bench export STORE``: runs as CSV/JSON/Parquet, or logged to an MLflow tracking store."""
+"""``bench export STORE``: runs as CSV/JSON/Parquet, logged to MLflow or TensorBoard, or a
+detection store's boxes as COCO JSON."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "bench export suites/quickstart.yaml --format json   |   "
         "bench export reports/quickstart --mlflow sqlite:///mlflow.db   |   "
         "bench export reports/quickstart --format latex --out conclusions.tex   |   "
-        "bench export reports/quickstart --tensorboard tb/quickstart",
+        "bench export reports/quickstart --tensorboard tb/quickstart   |   "
+        "bench export reports/ssd-seed --detections --out coco/",
     )
     _args.add_store(parser)
     _args.add_format(
@@ -58,6 +60,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "variant and seed (per-epoch curves, final metrics, HParams data); needs pip install "
         "'bench[tensorboard]'",
     )
+    parser.add_argument(
+        "--detections", action="store_true",
+        help="write the test ground truth and each detection run's detections as COCO JSON "
+        "(instances + results, index.json) into --out DIR, so pycocotools or any COCO tool re-scores them",
+    )  # fmt: skip
+    parser.add_argument("--variant", metavar="NAME", help="with --detections: only this variant's runs")
+    parser.add_argument("--seed", type=int, metavar="N", help="with --detections: only the runs of this seed")
     parser.set_defaults(handler=execute)
 
 
@@ -66,6 +75,18 @@ def execute(args: argparse.Namespace) -> int:
 
     store, suite_name = _args.resolve_store(args.target)
     suite_name = args.suite_name or suite_name
+    if args.detections:
+        if args.format or args.config or args.metrics or args.mlflow is not None or args.tensorboard is not None:
+            raise BenchError("--detections writes COCO JSON files into --out DIR: leave out --format, "
+                             "--config, --metrics, --mlflow and --tensorboard")
+        if not args.out:
+            raise BenchError("--detections needs --out DIR, the folder the COCO JSON files go into")
+        from bench.export_detections import export_detections
+
+        print(export_detections(store, args.out, suite=suite_name, variant=args.variant, seed=args.seed).line())
+        return 0
+    if args.variant is not None or args.seed is not None:
+        raise BenchError("--variant and --seed only apply with --detections")
     if args.tensorboard is not None:
         if args.format or args.out or args.config or args.mlflow is not None:
             raise BenchError("--tensorboard writes event files into DIR: leave out --format, "
