@@ -194,9 +194,12 @@ def test_report_of_a_detection_store_shows_its_task_views(detection_store: Path,
     # map50 is the primary metric: conclusions and verdicts on it, figures against FLOPs
     assert words.t("report.conclusions_caption_metric", lang, metric=metrics.label("map50", lang),
                    baseline="base", alpha="0.05").split("{")[0][:20] in md  # fmt: skip
-    verdicts = [words.verdict_word(v, lang) for v in ("better", "worse", "no significant difference", "inconclusive")]
-    conclusions = md.split(words.t("report.conclusions", lang), 1)[1]
-    assert any(v in conclusions for v in verdicts)
+    conclusions = md.split("## " + words.t("report.conclusions", lang), 1)[1].split("\n## ", 1)[0]
+    row = next(line for line in conclusions.splitlines() if line.startswith("| sharper"))
+    assert f"| {words.verdict_word('better', lang)} — p" in row  # a verdict on map50
+    assert metrics.label("map50", lang) in conclusions.split("| sharper")[0]  # the column it is about
+    claims = md.split("## " + words.t("report.claims", lang), 1)[1].split("\n## ", 1)[0]
+    assert words.claim_result_word("confirmed", lang) in claims
     assert "map50_vs_flops.png" in pngs and "pr_curves.png" in pngs and "detections.png" in pngs
     assert words.t("figure.pr_curves", lang) in md and words.t("figure.detections", lang) in md
     assert md.count("data:image/png") == 0 and html.count("data:image/png;base64") >= 4
