@@ -839,7 +839,8 @@ def _file_stem(metric: str) -> str:
 
 def by_variant_metrics(runs: pd.DataFrame) -> list[str]:
     """The metrics drawn "by variant", in table order: every report metric the successful
-    runs hold, except the costs (drawn against the primary metric instead) and metrics whose
+    runs hold, except the costs (drawn against the primary metric instead), sizes and counts
+    that seeds do not scatter (multiply-adds: the results table says them) and metrics whose
     value is the same in every run (nothing to see); the first (primary) one is drawn even
     then, so a single run still gets its figure."""
     ok = _ok(runs)
@@ -848,7 +849,8 @@ def by_variant_metrics(runs: pd.DataFrame) -> list[str]:
     primary = next(iter(metrics.compared_metrics(present)), None)
     shown = []
     for name in metrics.report_metrics(present):
-        if metrics.get(name).cost:
+        facts = metrics.get(name)
+        if facts.cost or (name != primary and not facts.varies_by_seed):
             continue
         if name == primary or _numeric(ok, name).dropna().nunique() > 1:
             shown.append(name)
