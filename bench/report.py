@@ -562,6 +562,8 @@ def _figures_digest(runs, history, baseline, confusion, per_class, lang) -> str:
     digest = hashlib.sha256()
     digest.update((Path(__file__).parent / "figures.py").read_bytes())
     digest.update(repr(metric_table.all_metrics()).encode())  # a metric registered or relabelled
+    for catalog in ("en.py", "ru.py"):  # titles and captions are catalog words
+        digest.update((Path(words.__file__).parent / catalog).read_bytes())
     columns = [c for c in runs.columns if c not in ("config", "versions", "hardware", "dataset", "error", "host")]
     digest.update(runs[columns].to_json(orient="split", double_precision=15).encode())
     if history is not None and len(history):

@@ -295,6 +295,21 @@ def test_export_narrows_to_a_variant_and_seed_and_refuses_unknown_ones(detection
     assert not (tmp_path / "bad2").exists()
 
 
+def test_bench_export_detections_from_the_command_line(detection_store: Path, tmp_path: Path) -> None:
+    done = _bench("export", str(detection_store), "--detections", "--variant", "base", "--seed", "2",
+                  "--out", str(tmp_path / "coco"), cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    index = json.loads((tmp_path / "coco" / "index.json").read_text())
+    [run] = index["runs"]
+    assert (run["variant"], run["seed"]) == ("base", 2)
+    rescored = _pycocotools_map(tmp_path / "coco" / run["instances"], tmp_path / "coco" / run["results"])
+    assert rescored == pytest.approx(run["metrics"]["map"], abs=1e-3)
+    bad = _bench("export", str(detection_store), "--detections", "--seed", "9", "--out", str(tmp_path / "bad"),
+                 cwd=tmp_path)  # fmt: skip
+    assert bad.returncode == 2 and "--seed 9" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "bad").exists()
+
+
 def test_export_of_a_classification_store_says_there_are_no_detections(synthetic_store: Path, tmp_path: Path) -> None:
     from bench.export_detections import export_detections
 
