@@ -377,6 +377,7 @@ def make_context(
             }
         ],
         "per_class": per_class,
+        "per_class_title": "Accuracy per class",
         "per_class_changes": [
             {"variant": EVIL_NAME, "changes": "model.activation: relu → tanh",
              "classes": [{"class_name": "1", "text": "class 1: −2.0 pp (98.0% → 96.0%)", "css": "worse"}]},
@@ -446,7 +447,7 @@ def test_markdown_report(tmp_path: Path) -> None:
         "## Claims",
         "## Results",
         "## Figures",
-        "## Per-class accuracy",
+        "## Accuracy per class",
         "## Configurations",
         "## Failures",
         "**FLOPs convention.**",
