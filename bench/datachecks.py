@@ -108,6 +108,10 @@ def data_problem(dataset: Any) -> Optional[str]:
             return f"dataset.data_dir: {data_dir} cannot be read (permission denied)"
     if name == "folder":
         return _folder_problem(data_dir, dataset.classes)
+    if getattr(dataset, "is_detection", False):
+        from bench.datasets.detection_splits import annotation_problem
+
+        return annotation_problem(dataset)
     if name in _EXPECTED:
         return _file_dataset_problem(name, data_dir)
     return None

@@ -372,6 +372,8 @@ def _schema_loc(loc: Sequence[Any], tags: set[str]) -> list[PathPart]:
     for i, part in enumerate(loc):
         if i == 1 and loc[0] == "model" and part in tags:
             continue
+        if i >= 1 and loc[i - 1] == "backbone" and (part in tags or part == "vgg"):  # an SSD's backbone union
+            continue
         if isinstance(part, str) and part.startswith("function-"):
             continue
         parts.append(part)

@@ -49,8 +49,18 @@ def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.setenv("BENCH_CACHE", "off")
 
 
+#: Detection datasets: classes, channels, and the size when image_size is not given.
+DETECTION_NATIVE: dict[str, tuple[int, int]] = {"voc": (20, 3), "coco": (80, 3), "mnist_det": (10, 1)}
+DETECTION_SUITES = ("ssd-seed", "spinenet-detection")
+
+
 def input_of(dataset: DatasetConfig) -> tuple[tuple[int, int, int], int]:
     """(input shape, classes) a dataset config yields, computed from the config alone."""
+    if dataset.name in DETECTION_NATIVE:
+        classes, channels = DETECTION_NATIVE[dataset.name]
+        side = dataset.mnist_det.canvas_size if dataset.mnist_det else 64 if dataset.name == "mnist_det" else 300
+        h, w = dataset.image_size or (side, side)
+        return (h, w, dataset.channels or channels), classes
     if dataset.name == "folder":
         (h, w), channels, classes = dataset.image_size or (64, 64), 3, dataset.classes
         assert classes is not None, "a shipped folder suite names its number of classes"
@@ -82,6 +92,22 @@ def test_shipped_suites_are_the_seed_experiments():
     assert families >= {"cnn", "nin", "ensemble", "hierarchical", "resnet", "scale_permuted"}
 
 
+def test_detection_suites_ask_the_papers_questions_on_voc_and_quickly_on_mnist_det():
+    for name in DETECTION_SUITES:
+        full = load_suite(SUITES_DIR / f"{name}.yaml")
+        quick = load_suite(SUITES_DIR / f"{name}.yaml", profile="quick")
+        assert full.variants[0].config.dataset.name == "voc" and full.description
+        assert {v.config.dataset.name for v in quick.variants} == {"mnist_det"}
+        assert quick.variants[0].config.train.seeds <= 3
+        assert all(v.claim and v.claim.metric == "map50" for v in full.variants if v.claim)
+    ssd_seed = load_suite(SUITES_DIR / "ssd-seed.yaml")
+    assert "1512.02325" in ssd_seed.description and len([v for v in ssd_seed.variants if v.claim]) >= 4
+    spinenet = load_suite(SUITES_DIR / "spinenet-detection.yaml", profile="quick")
+    backbones = {v.name: v.config.model.backbone.family for v in spinenet.variants}
+    assert backbones == {"base": "resnet", "scale-permuted": "scale_permuted"}
+    assert spinenet.variants[0].config.model.top_down and spinenet.variants[1].config.model.top_down is None
+
+
 def test_every_variant_of_every_suite_builds_with_flops_and_params():
     """Each variant's model at its full and its quick profile's input (no training).
 
@@ -99,7 +125,8 @@ def test_every_variant_of_every_suite_builds_with_flops_and_params():
         for variant in variants:
             shape, classes = input_of(variant.config.dataset)
             model = build_model(variant.config.model, shape, classes)
-            assert model.output_shape[-1] == classes or isinstance(model.output_shape, list)
+            detector = variant.config.model.family == "ssd"  # scores of classes + background, 4 offsets
+            assert model.output_shape[-1] == classes + 5 * detector or isinstance(model.output_shape, list)
             params = model.count_params()
             assert isinstance(params, int) and params > 0, (path.name, variant.name)
             # Dropout and activations do not change FLOPs: count each architecture once.

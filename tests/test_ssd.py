@@ -29,9 +29,9 @@ def test_geometry_without_tensorflow() -> None:
 
 
 @pytest.mark.parametrize("change,message", [
-    ({"feature_blocks": [1]}, "the last backbone block \\(2\\) must feed a head"),
-    ({"feature_blocks": [2, 1]}, "distinct backbone block indices in rising order"),
-    ({"feature_blocks": [1, 5]}, "distinct backbone block indices"),
+    ({"feature_blocks": [1]}, "the last backbone map \\(2\\) must feed a head"),
+    ({"feature_blocks": [2, 1]}, "distinct indices of the backbone's 3 candidate maps in rising order"),
+    ({"feature_blocks": [1, 5]}, "distinct indices of the backbone's 3 candidate maps"),
     ({"aspect_ratios": [[1.0], [1.0]]}, "one list per feature map \\(3\\)"),
     ({"scales": [0.1, 0.2, 0.3]}, "feature maps \\+ 1 = 4 values"),
     ({"negatives": "some"}, "'hard' or 'all'"),

@@ -30,7 +30,10 @@ from bench.datasets.dataset import Dataset
 from bench.datasets.detection_data import DetectionData, DetectionSplit
 from bench.errors import BenchError, DataUnavailableError
 
-__all__ = ["BOXES", "BOX_LABELS", "DETECTION_TARGETS", "DIFFICULT", "image_objects", "load_detection", "pad_objects"]
+__all__ = [
+    "BOXES", "BOX_LABELS", "DETECTION_TARGETS", "DIFFICULT", "annotation_problem", "image_objects", "load_detection",
+    "pad_objects",
+]  # fmt: skip
 
 BOXES = "boxes"
 BOX_LABELS = "box_labels"
@@ -154,6 +157,37 @@ def _read(config: DatasetConfig) -> tuple[DetectionData, int]:
         )
     _, n_val = _validation_count(config, len(train))
     return data, n_val
+
+
+def annotation_problem(config: DatasetConfig) -> Optional[str]:
+    """What keeps a VOC or COCO dataset from loading -- a missing file, a class missing from
+    the label map, a box outside its image -- found by reading its annotations only (no
+    image is decoded), as one line; None when they are sound (and always for mnist_det)."""
+    if config.name == "mnist_det":
+        return None
+    if not config.data_dir:
+        return (f"dataset {config.name!r}: dataset.data_dir is not set; point it at "
+                f"{'a VOC year folder (VOCdevkit/VOC2007)' if config.name == 'voc' else 'the COCO folder'}")  # fmt: skip
+    root = Path(config.data_dir).expanduser()
+    try:
+        if config.name == "voc":
+            from bench.datasets.config import VocSection
+            from bench.datasets.voc import VOC_CLASSES, load_voc
+
+            section = config.voc or VocSection()
+            names = list(section.label_map or VOC_CLASSES)
+            for split in (section.train_split, section.test_split):
+                load_voc(root, split, 1, names, section.keep_difficult, read_images=False)
+        elif config.name == "coco":
+            from bench.datasets.coco import load_coco
+            from bench.datasets.config import CocoSection
+
+            section_c = config.coco or CocoSection()
+            load_coco(root / section_c.train_annotations, root / section_c.train_images, 1, read_images=False)
+            load_coco(root / section_c.test_annotations, root / section_c.test_images, 1, read_images=False)
+    except BenchError as error:
+        return str(error)
+    return None
 
 
 def _fingerprint(name: str, class_names: list[str], shape: tuple[int, ...], targets: dict[str, np.ndarray]) -> str:

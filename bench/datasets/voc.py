@@ -120,8 +120,12 @@ def load_voc(
     class_names: Sequence[str] = VOC_CLASSES,
     keep_difficult: bool = True,
     max_images: Optional[int] = None,
+    read_images: bool = True,
 ) -> DetectionSplit:
     """One split (``train``, ``val``, ``trainval``, ``test``) of a VOC folder.
+
+    ``read_images=False`` checks the annotations and that every image file exists,
+    without decoding any (the images come back black): what ``bench run`` checks first.
 
     Raises:
         BenchError: a missing file, a class not in ``class_names``, a box outside its
@@ -140,13 +144,21 @@ def load_voc(
         ids = ids[:max_images]
     labels_of = {name: index for index, name in enumerate(class_names)}
     height, width = _hw(image_size)
-    images = np.zeros((len(ids), height, width, 3), dtype=np.uint8)
+    images = np.zeros((len(ids), height, width, 3) if read_images else (0,), dtype=np.uint8)
     all_boxes, all_labels, all_difficult = [], [], []
     for index, image_id in enumerate(ids):
         annotation = root / "Annotations" / f"{image_id}.xml"
         if not annotation.is_file():
             raise BenchError(f"{list_file}: image id {image_id!r} has no {annotation}; allowed: ids with an annotation")
         filename, (xml_h, xml_w), boxes, labels, difficult = _read_annotation(annotation, labels_of, keep_difficult)
+        if not read_images:
+            if not (root / "JPEGImages" / filename).is_file():
+                raise BenchError(f"{annotation}: filename = {filename!r} is not in {root / 'JPEGImages'}; "
+                                 "allowed: an image file of that folder")  # fmt: skip
+            all_boxes.append(boxes.astype(np.float32))
+            all_labels.append(labels)
+            all_difficult.append(difficult)
+            continue
         images[index], (real_h, real_w) = read_image(root / "JPEGImages" / filename, (height, width))
         if (real_h, real_w) != (xml_h, xml_w):
             raise BenchError(
@@ -157,4 +169,6 @@ def load_voc(
         all_boxes.append((boxes * scale).astype(np.float32))
         all_labels.append(labels)
         all_difficult.append(difficult)
+    if not read_images:
+        images = np.zeros((len(ids), 1, 1, 3), dtype=np.uint8)
     return DetectionSplit(images, all_boxes, all_labels, all_difficult, ids=ids)

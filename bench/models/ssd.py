@@ -42,7 +42,7 @@ import math
 from typing import Annotated, Any, Literal, Optional, Sequence, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from bench.detection.default_boxes import boxes_per_location, default_boxes, ssd_scales
 from bench.detection.encoding import encode_batch
@@ -91,9 +91,34 @@ DEFAULT_BACKBONE = [
 ]
 
 
-#: A backbone from another family (its classifier keys are ignored).
-FamilyBackbone = Annotated[
-    Union[cnn.Config, resnet.Config, scale_permuted.Config, keras_app.Config], Field(discriminator="family")
+def _backbone_kind(value: Any) -> str:
+    """``vgg`` for a block list, else the family a mapping (or config) names."""
+    if isinstance(value, list):
+        return "vgg"
+    family = value.get("family") if isinstance(value, dict) else getattr(value, "family", None)
+    return str(family) if family in BACKBONE_FAMILIES else "unknown"
+
+
+#: Families whose networks serve as backbones (their classifier keys are ignored).
+BACKBONE_FAMILIES = ("cnn", "resnet", "scale_permuted", "keras_app")
+#: A VGG-style block list, or a backbone from another family, chosen by shape and ``family``;
+#: an unknown family is one clear error, not one per candidate.
+Backbone = Annotated[
+    Union[
+        Annotated[list[ConvBlock], Tag("vgg")],
+        Annotated[cnn.Config, Tag("cnn")],
+        Annotated[resnet.Config, Tag("resnet")],
+        Annotated[scale_permuted.Config, Tag("scale_permuted")],
+        Annotated[keras_app.Config, Tag("keras_app")],
+    ],
+    Discriminator(
+        _backbone_kind,
+        custom_error_type="backbone_kind",
+        custom_error_message=(
+            "must be a list of VGG-style blocks or a mapping with family: "
+            + ", ".join(BACKBONE_FAMILIES)
+        ),
+    ),
 ]
 
 
@@ -104,7 +129,7 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     family: Literal["ssd"] = "ssd"
-    backbone: Union[list[ConvBlock], FamilyBackbone] = Field(
+    backbone: Backbone = Field(
         default_factory=lambda: [b.model_copy() for b in DEFAULT_BACKBONE],
         description="VGG-style blocks, or {family: cnn|resnet|scale_permuted|keras_app, ...}",
     )
@@ -114,6 +139,9 @@ class Config(BaseModel):
         "(scale_permuted: every output)",
     )
     top_down: Optional[Positive] = Field(default=None, description="width of an FPN-style top-down path")
+    input_scale: Annotated[float, Field(gt=0.0, le=8.0)] = Field(
+        default=1.0, description="the network first resizes its input by this factor (SSD300 → SSD512: 1.7)"
+    )
     extras: list[ExtraLayer] = []
     batch_norm: bool = True
     # Keras' default 0.99 leaves the moving statistics far from the data after the few
@@ -304,14 +332,16 @@ def _keras_app_maps(inputs: Any, backbone: keras_app.Config) -> list[Any]:
     """The last layer at each spatial resolution of the application without its top."""
     import keras
 
-    base = keras_app.base_model(backbone, tuple(inputs.shape[1:]), input_tensor=inputs)
+    base = keras_app.base_model(backbone, tuple(int(d) for d in inputs.shape[1:]))
+    base = keras.Model(base.inputs, [layer.output for layer in base.layers[1:]])  # every layer's output
+    outputs = base(inputs)
     last_at: dict[tuple[int, int], Any] = {}
-    for layer in base.layers:
-        shape = layer.output.shape if hasattr(layer, "output") else None
-        if shape is None or len(shape) != 4 or isinstance(layer, keras.layers.InputLayer):
+    for output in outputs:
+        shape = output.shape
+        if len(shape) != 4:
             continue
         last_at.pop((shape[1], shape[2]), None)  # keep insertion order = depth order
-        last_at[(shape[1], shape[2])] = layer.output
+        last_at[(shape[1], shape[2])] = output
     return list(last_at.values())
 
 
@@ -361,7 +391,11 @@ def build(config: Config, input_shape: tuple[int, ...], num_classes: int) -> Any
     from keras import layers
 
     inputs = keras.Input(shape=input_shape)
-    candidates = backbone_maps(inputs, config)
+    x = inputs
+    if config.input_scale != 1.0:  # boxes are normalised: only the resolution the network sees changes
+        x = layers.Resizing(max(1, round(input_shape[0] * config.input_scale)),
+                            max(1, round(input_shape[1] * config.input_scale)), name="input_resize")(x)  # fmt: skip
+    candidates = backbone_maps(x, config)
     chosen = config.feature_block_indices
     if not all(-len(candidates) <= i < len(candidates) for i in chosen):
         raise ValueError(
