@@ -163,6 +163,26 @@ def test_per_class_view_is_voc_ap_per_class(detection_store: Path) -> None:
                                found.ok.loc[found.ok["key"] == found.ok["key"].iloc[0], "map50"].iloc[0])  # fmt: skip
 
 
+def test_bootstrap_rescoring_agrees_with_the_one_draw_reference(detection_store: Path) -> None:
+    from bench.detection.items import map50_of, ranked_matches
+    from bench.detection.views import map50_batch, mean_pr_curves
+
+    found, runs = _runs(detection_store)
+    gt, dets = unpack(runs[("sharper", 1)])
+    matches = ranked_matches(gt, dets, len(CLASSES))
+    rng = np.random.default_rng(3)
+    draws = np.stack([np.bincount(rng.integers(0, len(gt), len(gt)), minlength=len(gt)) for _ in range(40)])
+    np.testing.assert_allclose(map50_batch(matches, draws), [map50_of(matches, w) for w in draws], atol=1e-12)
+    stored = found.ok.set_index(["variant", "seed"]).loc[("sharper", 1), "map50"]
+    assert map50_batch(matches, np.ones((1, len(gt))))[0] == pytest.approx(stored, abs=1e-12)
+    # the PR curves' envelope at the VOC recall steps integrates to each class's AP
+    grid = np.linspace(0, 1, 100001)
+    curves = mean_pr_curves([runs[("sharper", 1)]], len(CLASSES), grid)
+    ap = evaluate_detections(gt, dets, len(CLASSES))["ap50_per_class"]
+    defined = np.isfinite(ap)
+    np.testing.assert_allclose(curves[defined].mean(axis=1), ap[defined], atol=2e-3)
+
+
 def test_paired_bootstrap_sees_a_better_model_and_not_an_identical_one(detection_store: Path) -> None:
     _, runs = _runs(detection_store)
     seeds = (0, 1, 2)
