@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import warnings
-from typing import Any, Mapping, Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
