@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from bench import metrics as metric_table
+from bench import status
 from bench.status import Status
 from bench.store import ResultStore
 
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 #: The status of a planned run not trained yet (no row in the store's ``runs``).
-MISSING = "missing"
+MISSING = status.MISSING
 #: Columns of :attr:`SuiteResults.runs` that are not metrics.
 RUN_COLUMNS: frozenset[str] = frozenset(
     ("suite", "variant", "seed", "key", "status", "error", "started_at", "finished_at",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["Status", "failure_cause"]
+__all__ = ["MISSING", "Status", "failure_cause"]
 
 
 class Status(str, enum.Enum):
@@ -18,6 +18,10 @@ class Status(str, enum.Enum):
 
     def __str__(self) -> str:  # "ok", not "Status.OK", wherever a status is printed or stored
         return self.value
+
+
+#: Read side only: the status a planned run that was never trained is listed with.
+MISSING = "missing"
 
 
 def failure_cause(error: object) -> str:

@@ -48,19 +48,21 @@ from typing import Any, Iterable, Optional
 import numpy as np
 import pandas as pd
 
-from bench import layout
+from bench import layout, status
 from bench.errors import BenchError, StoreDamageWarning, StoreWriteError
 from bench.status import Status
 
 SCHEMA_VERSION = 3
 CLAIM_TIMEOUT_S = 300.0  # a claim not refreshed for this long is stale (heartbeats: every 20 s)
 #: Outcomes never trained again; failed runs are retried on the next ``bench run``.
-FINAL_STATUSES: tuple[str, ...] = tuple(s.value for s in Status if s is not Status.FAILED)
+FINAL_STATUSES: tuple[str, ...] = tuple(
+    s.value for s in Status if s not in (Status.FAILED, Status.DAMAGED)
+)
 STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
 #: The status :meth:`ResultStore.runs_frame` gives a planned run not trained yet.
-MISSING = "missing"
+MISSING = status.MISSING
 #: Read side only: a run whose stored row cannot be read as it should.
-DAMAGED = "damaged"
+DAMAGED = Status.DAMAGED.value
 _READ_TABLES = ("meta", "suites", "plan", "runs", "metrics", "history", "predictions")
 SNAPSHOT_LIMIT = 1 << 30  # stores up to 1 GiB are read from one consistent copy in memory
 _JSON_COLUMNS = ("config", "versions", "hardware", "dataset")
