@@ -48,6 +48,7 @@ from bench import inference, metrics
 from bench.errors import BenchError
 from bench.metrics import Direction
 from bench.status import Status
+from bench.tasks.classification import per_class_accuracy  # the task owns its per-item views
 
 __all__ = [
     "BETTER",
@@ -74,13 +75,11 @@ __all__ = [
     "compare_measurements",
     "compare_to_baseline",
     "comparison_columns",
-    "confusion_matrix",
     "holm",
     "mcnemar",
     "metric_columns",
     "ok_runs",
     "pareto_front",
-    "per_class_accuracy",
     "per_class_changes",
     "per_class_family_changes",
     "GateRow",
@@ -1543,34 +1542,6 @@ def pareto_front(
 
 
 # --------------------------------------------------------------------------- per class
-
-
-def _check_labels(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> None:
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true {y_true.shape} and y_pred {y_pred.shape} differ in shape")
-    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
-        if y.size and (y.min() < 0 or y.max() >= num_classes):
-            raise ValueError(f"{name} has labels outside 0..{num_classes - 1}")
-
-
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """Counts[true, predicted] as an int array of shape (num_classes, num_classes)."""
-    y_true = np.asarray(y_true, dtype=np.int64).ravel()
-    y_pred = np.asarray(y_pred, dtype=np.int64).ravel()
-    _check_labels(y_true, y_pred, num_classes)
-    flat = np.bincount(y_true * num_classes + y_pred, minlength=num_classes * num_classes)
-    return flat.reshape(num_classes, num_classes)
-
-
-def per_class_accuracy(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """Recall per true class (correct / examples of that class); NaN for absent classes."""
-    y_true = np.asarray(y_true, dtype=np.int64).ravel()
-    y_pred = np.asarray(y_pred, dtype=np.int64).ravel()
-    _check_labels(y_true, y_pred, num_classes)
-    total = np.bincount(y_true, minlength=num_classes).astype(float)
-    correct = np.bincount(y_true[y_true == y_pred], minlength=num_classes).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, correct / np.where(total > 0, total, 1), np.nan)
 
 
 def _per_class_matrix(

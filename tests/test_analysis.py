@@ -495,17 +495,19 @@ def test_pareto_front_hand_example():
 
 
 def test_confusion_matrix_and_per_class_accuracy_tiny():
+    from bench.tasks.classification import confusion_matrix, per_class_accuracy
+
     y_true = np.array([0, 0, 1, 1, 1, 2])
     y_pred = np.array([0, 1, 1, 1, 0, 2])
-    cm = A.confusion_matrix(y_true, y_pred, 4)
+    cm = confusion_matrix(y_true, y_pred, 4)
     expected = np.zeros((4, 4), dtype=int)
     expected[0, 0], expected[0, 1], expected[1, 1], expected[1, 0], expected[2, 2] = 1, 1, 2, 1, 1
     np.testing.assert_array_equal(cm, expected)
-    acc = A.per_class_accuracy(y_true, y_pred, 4)
+    acc = per_class_accuracy(y_true, y_pred, 4)
     np.testing.assert_allclose(acc[:3], [0.5, 2 / 3, 1.0])
     assert math.isnan(acc[3])  # class 3 never occurs
     with pytest.raises(ValueError):
-        A.confusion_matrix(np.array([0, 5]), np.array([0, 1]), 4)
+        confusion_matrix(np.array([0, 5]), np.array([0, 1]), 4)
 
 
 def test_per_class_changes_finds_the_degraded_class():
