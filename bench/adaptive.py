@@ -34,9 +34,10 @@ import pandas as pd
 
 from bench import analysis, metrics, sequential, words
 from bench.errors import BenchError
+from bench.layout import default_store_path
 from bench.runner import run_suite
 from bench.status import Status
-from bench.store import ResultStore, default_store_path
+from bench.store import ResultStore
 from bench.suite import Suite
 
 DEFAULT_MAX_SEEDS = 10

@@ -913,12 +913,6 @@ def store_error(path: Path, exc: sqlite3.DatabaseError) -> BenchError:
     return BenchError(f"{path}: cannot use the results store ({text})")
 
 
-def default_store_path(suite_name: str, reports_dir: str | Path = layout.REPORTS_DIR) -> Path:
-    """Where a suite's results live by default; kept for callers of its old home
-    (:func:`bench.layout.default_store_path` is the one definition)."""
-    return layout.default_store_path(suite_name, reports_dir)
-
-
 def load_results(path: str | Path, suite: Optional[str] = None) -> pd.DataFrame:
     """Every planned run of a store as a DataFrame (the notebook entry point)."""
     with ResultStore(path, create=False) as store:
