@@ -64,6 +64,9 @@ _WIDTH = 8.0  # inches; ~880 px at DPI 110, fits a laptop screen and the report 
 
 
 def _capitalised(text: str) -> str:
+    """A label at the start of a title; one spelled with capitals inside ("mAP") stays as it is."""
+    if len(text) > 1 and text[1].isupper():
+        return text
     return text[:1].upper() + text[1:]
 
 

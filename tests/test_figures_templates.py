@@ -543,3 +543,4 @@ def test_by_variant_figures_follow_the_metric_table(tmp_path: Path) -> None:
     ru = {f["id"]: f for f in figures.all_figures(runs, None, tmp_path / "ru", lang="ru")}
     assert ru["loss"]["title"] == "Потери по вариантам" and "меньше — лучше" in ru["loss"]["caption"]
     assert ru["accuracy_vs_flops"]["title"] == "Точность и FLOPs на пример"
+    assert figures._capitalised("mAP@0.5") == "mAP@0.5" and figures._capitalised("loss") == "Loss"
