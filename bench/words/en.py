@@ -263,7 +263,6 @@ WORDS: dict[str, str] = {
     'figure.not_shown_no_data_names': ' Not shown (no data): {names}.',
     'figure.pareto_legend': 'Pareto (not beaten on both axes)',
     'figure.per_class': '{label} per class',
-    'figure.per_class_accuracy': 'Per-class accuracy',
     'figure.per_class_caption': '{label} on each class (columns) for each variant (rows), mean over seeds.',
     'figure.per_class_title': '{label} per class (mean over seeds)',
     'figure.predicted_class': 'predicted class',

@@ -268,7 +268,6 @@ WORDS: dict[str, str] = {
     'figure.not_shown_no_data_names': ' Не показаны (нет данных): {names}.',
     'figure.pareto_legend': 'Парето (не хуже других по обеим осям)',
     'figure.per_class': '{label} по классам',
-    'figure.per_class_accuracy': 'Точность по классам',
     'figure.per_class_caption': '{label} на каждом классе (столбцы) для каждого варианта (строки), среднее по сидам.',
     'figure.per_class_title': '{label} по классам (среднее по сидам)',
     'figure.predicted_class': 'предсказанный класс',
