@@ -37,6 +37,7 @@ import jinja2
 
 from bench import metrics, words
 from bench.metrics import Kind
+from bench.plaintext import code_fence, markdown_block, markdown_code, markdown_text
 
 __all__ = [
     "DASH",
@@ -435,9 +436,10 @@ def verdict_class(verdict: Any) -> str:
 
 
 def md_cell(x: Any) -> str:
-    """Text for a Markdown table cell: one line, pipes escaped."""
+    """Text for a Markdown table cell: one line, shown as written (pipes, links, emphasis and
+    HTML escaped by :func:`bench.plaintext.markdown_text`)."""
     text = fmt_value(x) if not isinstance(x, str) else x
-    return " ".join(text.split()).replace("|", "\\|") or DASH
+    return markdown_text(" ".join(text.split()), line_start=False) or DASH
 
 
 # -- Jinja ---------------------------------------------------------------------------------
@@ -492,6 +494,11 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "fmt_value": _with_lang(fmt_value),
     "verdict_class": verdict_class,
     "md_cell": md_cell,
+    # user text in Markdown (report.md): {{ suite.title|md }}, {{ description|md_block }}
+    "md": markdown_text,
+    "md_block": markdown_block,
+    "md_code": markdown_code,
+    "code_fence": code_fence,
 }
 
 

@@ -16,7 +16,10 @@ import unicodedata
 from typing import Optional
 
 __all__ = [
+    "code_fence",
     "control_character",
+    "markdown_block",
+    "markdown_code",
     "markdown_link",
     "markdown_text",
     "plain_label",
@@ -46,23 +49,58 @@ def control_character(text: str, allow_newlines: bool = False) -> Optional[str]:
     return None
 
 
-# CommonMark lets any ASCII punctuation be escaped with a backslash; these are the ones
-# that can start formatting, links, tables or code.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~])")
+# Characters that start inline Markdown anywhere in a line: escapes, code, emphasis, links and
+# images (a link needs its brackets), table cells, strike-through (GFM) and math ($, GitHub).
+# ``<``, ``>`` and ``&`` become entities instead (no raw HTML, no autolink).
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]|~$])")
+# What makes a line a heading, list item, thematic break or setext underline when it starts one
+# ("-0.5" or "#3" start nothing: the marker needs a space, the line's end or another marker after it).
+_BLOCK_START = re.compile(r"^(#{1,6}|[+\-=])(?=[\s\-=]|$)|^(\d{1,9})([.)])(?=\s|$)")
 
 
-def markdown_text(text: object) -> str:
-    """``text`` for report.md: shown literally, never as HTML, a link, code or emphasis.
+def markdown_text(text: object, *, line_start: bool = True) -> str:
+    """``text`` for report.md: shown literally, never as HTML, a link, code, math or emphasis.
 
     ``&``, ``<`` and ``>`` become entities (no raw HTML, no ``<javascript:…>``
-    autolink); Markdown punctuation is backslash-escaped (no ``[x](…)`` link);
-    line breaks become spaces, so a name cannot end a table row.
+    autolink); characters that start inline Markdown are backslash-escaped (no
+    ``[x](…)`` link); line breaks become spaces, so a name cannot end a table row.
+    With ``line_start`` (text that may begin a line: a heading, a list item, a
+    paragraph) a leading ``# ``, ``- ``, ``+ ``, ``==`` or ``1. `` is escaped as well and
+    leading spaces are dropped (four would start a code block).  Text without any
+    of these characters comes back unchanged, so ordinary words stay readable.
     """
     value = " ".join(str(text).splitlines())
     value = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", value)
     value = html.escape(value, quote=False)
-    # html.escape made entities (&amp; &lt; &gt;): keep their "&" and ";" as they are
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", value)
+    # html.escape made entities (&amp; &lt; &gt;): their "&" and ";" stay as they are
+    value = _MARKDOWN_INLINE.sub(r"\\\1", value)
+    if line_start:
+        value = _BLOCK_START.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3),
+                                 value.lstrip())  # fmt: skip
+    return value
+
+
+def markdown_block(text: object) -> str:
+    """Several lines of user text (a description) for report.md: each line as
+    :func:`markdown_text`, line breaks kept, so paragraphs stay paragraphs."""
+    return "\n".join(markdown_text(line) for line in str(text).strip().splitlines())
+
+
+def code_fence(text: object) -> str:
+    """The opening fence for ``text`` in a fenced code block: three backticks, or one more
+    than the longest backtick run inside, so no line of ``text`` can close the block."""
+    runs = [len(run) for run in re.findall(r"`+", str(text))]
+    return "`" * max(3, max(runs, default=0) + 1)
+
+
+def markdown_code(text: object) -> str:
+    """``text`` as an inline code span: delimited by more backticks than any run inside (and
+    padded where it starts or ends with one), so nothing in it can end the span early."""
+    value = " ".join(str(text).splitlines())
+    value = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", value)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", value)), default=0) + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
 
 
 _SAFE_SCHEMES = ("http", "https", "mailto")

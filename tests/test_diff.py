@@ -203,7 +203,8 @@ def test_html_is_self_contained_and_escapes_user_text(tmp_path):
     assert "&lt;b&gt;x&lt;/b&gt;|y" in html and "<b>x</b>" not in html
     assert "<table" in html and "worse" in html
     assert "<script" not in html and 'src="http' not in html and 'href="http' not in html
-    assert r"<b>x</b>\|y" in render(result, "md")  # pipes escaped in Markdown cells
+    md = render(result, "md")
+    assert r"&lt;b&gt;x&lt;/b&gt;\|y" in md and "<b>" not in md  # no raw HTML; pipes escaped in cells
 
 
 # -- mistakes -------------------------------------------------------------------------------

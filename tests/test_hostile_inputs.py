@@ -171,8 +171,13 @@ def test_descriptions_keep_their_line_breaks(write_suite) -> None:
 def test_markdown_text_is_inert() -> None:
     from bench.plaintext import markdown_link, markdown_text, safe_url
 
-    assert markdown_text("<script>alert(1)</script>") == "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"
-    assert markdown_text("[click](javascript:alert(1))") == "\\[click\\]\\(javascript:alert\\(1\\)\\)"
+    assert markdown_text("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert markdown_text("[click](javascript:alert(1))") == "\\[click\\](javascript:alert(1))"  # no link: brackets escaped
+    assert markdown_text("$\\foo$ _x_ ~y~") == "\\$\\\\foo\\$ \\_x\\_ \\~y\\~"
+    assert markdown_text("# not a heading") == "\\# not a heading"
+    assert markdown_text("- not an item") == "\\- not an item" and markdown_text("1. no") == "1\\. no"
+    assert markdown_text("-0.5 and #3 and 1.5") == "-0.5 and #3 and 1.5"  # nothing starts a block
+    assert markdown_text("# in a cell", line_start=False) == "# in a cell"
     assert markdown_text("<javascript:alert(1)>").startswith("&lt;javascript:")
     assert markdown_text("a | b\nc") == "a \\| b c"
     assert markdown_text("*bold* _it_ `code`") == "\\*bold\\* \\_it\\_ \\`code\\`"
@@ -184,6 +189,15 @@ def test_markdown_text_is_inert() -> None:
     assert safe_url("other/report.html") == "other/report.html"
     assert markdown_link("x", "javascript:alert(1)") == "x"
     assert markdown_link("a]b", "https://e.org/(x)") == "[a\\]b](https://e.org/%28x%29)"
+
+
+def test_markdown_blocks_code_spans_and_fences_hold_any_text() -> None:
+    from bench.plaintext import code_fence, markdown_block, markdown_code
+
+    assert markdown_block("Intro\n===\n\n<b>x</b>") == "Intro\n\\===\n\n&lt;b&gt;x&lt;/b&gt;"  # no setext heading
+    assert markdown_code("tiny") == "`tiny`" and markdown_code("a`b") == "``a`b``"
+    assert markdown_code("`x") == "`` `x ``"
+    assert code_fence("plain") == "```" and code_fence("x\n```\ny") == "````"
 
 
 def test_plain_labels_never_reach_the_math_parser(tmp_path: Path) -> None:
