@@ -44,7 +44,9 @@ __all__ = [
     "gpu_info",
     "installed_packages",
     "manifest_columns",
+    "SUMMARY_FIELDS",
     "manifest_lines",
+    "manifest_rows",
     "manifest_summary",
     "run_manifest",
     "suite_manifest",
@@ -341,11 +343,21 @@ def compare_manifests(
     return changes
 
 
-def manifest_summary(manifest: Optional[Mapping[str, Any]]) -> dict[str, str]:
+#: The fields of :func:`manifest_summary`, in the order they are shown; each one's label is the
+#: catalog word ``manifest.<field>``.
+SUMMARY_FIELDS = ("commit", "suite_sha256", "dataset", "packages", "python", "cpu", "gpus",
+                  "threads_workers", "op_determinism")  # fmt: skip
+
+
+def manifest_summary(manifest: Optional[Mapping[str, Any]], lang: str = "en") -> dict[str, str]:
     """A few lines that identify a manifest, for ``bench show`` and the report appendix.
 
-    Keys are field names; values are short texts (hashes cut to 12 characters).
+    Keys are the fields of :data:`SUMMARY_FIELDS` (label: ``words.t("manifest." + field)``);
+    values are short texts in ``lang`` (hashes cut to 12 characters), every word from the
+    catalogs, so a Russian report says no English.
     """
+    from bench.words import t
+
     if not manifest:
         return {}
     out: dict[str, str] = {}
@@ -353,40 +365,50 @@ def manifest_summary(manifest: Optional[Mapping[str, Any]]) -> dict[str, str]:
     if project.get("commit"):
         text = str(project["commit"])[:12]
         if project.get("dirty"):
-            text += f" + uncommitted changes (diff {str(project.get('diff_sha256'))[:12]})"
+            text += t("manifest.uncommitted", lang, diff=str(project.get("diff_sha256"))[:12])
         out["commit"] = text
     elif project:
-        out["commit"] = str(project.get("note") or "unknown")
+        out["commit"] = str(project.get("note") or t("manifest.unknown", lang))
     suite = manifest.get("suite") or {}
     if suite.get("sha256"):
-        out["suite sha256"] = str(suite["sha256"])[:12]
+        out["suite_sha256"] = str(suite["sha256"])[:12]
     dataset = manifest.get("dataset") or {}
     if dataset.get("fingerprint") or dataset.get("config_sha256"):
         out["dataset"] = f"{dataset.get('name') or '?'} {str(dataset.get('fingerprint') or dataset.get('config_sha256'))[:12]}"
     packages = manifest.get("packages") or {}
     if isinstance(packages, Mapping) and packages:
         main = [f"{name} {packages[name]}" for name in ("tensorflow", "keras", "numpy", "bench") if name in packages]
-        out["packages"] = f"{len(packages)} installed" + (f" ({', '.join(main)})" if main else "")
+        out["packages"] = t("manifest.installed", lang, n=len(packages)) + (f" ({', '.join(main)})" if main else "")
     platform_info = manifest.get("platform") or {}
     if platform_info.get("python"):
-        out["python"] = f"{platform_info['python']} on {platform_info.get('system', '?')}"
+        out["python"] = t("manifest.python_on", lang, python=platform_info["python"],
+                          system=platform_info.get("system", "?"))  # fmt: skip
     cpu = manifest.get("cpu") or {}
     if cpu.get("model"):
         flags = len(str(cpu.get("flags") or "").split())
-        out["cpu"] = f"{cpu['model']}, {cpu.get('usable_cores') or cpu.get('cores')} cores, {flags} flags"
+        out["cpu"] = t("manifest.cpu_text", lang, model=cpu["model"],
+                       cores=cpu.get("usable_cores") or cpu.get("cores") or "?", flags=flags)  # fmt: skip
     gpus = manifest.get("gpus")
     if isinstance(gpus, list):
         out["gpus"] = ", ".join(
-            f"{g.get('name')}" + (f" (driver {g['driver']})" if g.get("driver") else "") for g in gpus
-        ) or "none"
+            f"{g.get('name')}" + (t("manifest.driver", lang, driver=g["driver"]) if g.get("driver") else "")
+            for g in gpus
+        ) or t("manifest.none", lang)
     parallelism = manifest.get("parallelism") or {}
     threads = parallelism.get("threads") or parallelism.get("intra_op_threads") or parallelism.get("TF_NUM_INTRAOP_THREADS")
     if threads or parallelism.get("workers"):
-        out["threads × workers"] = f"{threads or 'default'} × {parallelism.get('workers', 1)}"
+        out["threads_workers"] = f"{threads or t('manifest.default', lang)} × {parallelism.get('workers', 1)}"
     determinism = manifest.get("determinism") or {}
     if "op_determinism" in determinism:
-        out["op determinism"] = "on" if determinism["op_determinism"] else "off"
+        out["op_determinism"] = t("manifest.on" if determinism["op_determinism"] else "manifest.off", lang)
     return out
+
+
+def manifest_rows(manifest: Optional[Mapping[str, Any]], lang: str = "en") -> list[tuple[str, str]]:
+    """(label, text) pairs of :func:`manifest_summary`, labels in ``lang``: the report's appendix."""
+    from bench.words import t
+
+    return [(t(f"manifest.{name}", lang), text) for name, text in manifest_summary(manifest, lang).items()]
 
 
 def manifest_columns(manifest: Optional[Mapping[str, Any]], prefix: str = "manifest") -> dict[str, Any]:
@@ -403,10 +425,13 @@ def manifest_columns(manifest: Optional[Mapping[str, Any]], prefix: str = "manif
     return columns
 
 
-def manifest_lines(manifests: Iterable[Optional[Mapping[str, Any]]]) -> list[str]:
+def manifest_lines(manifests: Iterable[Optional[Mapping[str, Any]]], lang: str = "en") -> list[str]:
     """``field: value`` lines summarizing several runs' manifests (a field that differs
-    between runs lists each value once, joined by ``|``); empty when none was recorded."""
-    summaries = [manifest_summary(m) for m in manifests if m]
+    between runs lists each value once, joined by ``|``); empty when none was recorded.
+    Labels and words in ``lang``."""
+    from bench.words import t
+
+    summaries = [manifest_summary(m, lang) for m in manifests if m]
     if not summaries:
         return []
     fields: list[str] = []
@@ -415,5 +440,5 @@ def manifest_lines(manifests: Iterable[Optional[Mapping[str, Any]]]) -> list[str
     lines = []
     for name in fields:
         values = list(dict.fromkeys(s.get(name, "—") for s in summaries))
-        lines.append(f"{name}: {' | '.join(values)}")
+        lines.append(f"{t('manifest.' + name, lang)}: {' | '.join(values)}")
     return lines

@@ -29,12 +29,16 @@ from bench import metrics as metric_table
 from bench.files import make_folder, write_text_atomic
 from bench.configdiff import describe_changes
 from bench.layout import FIGURES_DIR, REPORT_HTML, REPORT_MD
-from bench.manifest import manifest_summary
+from bench.errors import BenchError
+from bench.manifest import manifest_rows
 from bench.results import SuiteResults, finite_or_none
 from bench.status import Status
 from bench.tables import Cell, Column, Row, Table, metric_column, render, template_environment
 
-__all__ = ["build_context", "render_report"]
+__all__ = ["FIGURE_FORMATS", "build_context", "render_report"]
+
+#: ``bench report --figure-format``: PNG (embedded in the HTML) or, for print, also SVG or PDF.
+FIGURE_FORMATS = ("png", "svg", "pdf")
 
 
 def render_report(
@@ -43,16 +47,22 @@ def render_report(
     templates: Optional[str | Path] = None,
     suite_name: Optional[str] = None,
     lang: Optional[str] = None,
+    figure_format: str = "png",
 ) -> list[Path]:
     """Write report.md, report.html and figures/ for one suite; return the report paths.
 
     ``lang`` (``en``/``ru``) overrides the suite's ``lang:`` for every generated word.
+    ``figure_format`` ``svg`` or ``pdf`` also writes each figure in that format for print
+    (report.md links it; the HTML report embeds the PNG either way).  An unchanged store
+    renders byte-identical files, so a committed report stays unchanged by re-rendering.
     """
+    if figure_format not in FIGURE_FORMATS:
+        raise BenchError(f"--figure-format: {figure_format!r} is not allowed — choose one of: {', '.join(FIGURE_FORMATS)}")
     store_path = Path(store_path)
     environment = template_environment(templates)
     found = results.load(store_path, suite_name)
     out = make_folder(Path(out_dir) if out_dir else store_path.parent)
-    context = build_context(found, out, lang=lang)
+    context = build_context(found, out, lang=lang, figure_format=figure_format)
     written = []
     for template_name, file_name in (("report.md.j2", REPORT_MD), ("report.html.j2", REPORT_HTML)):
         target = out / file_name
@@ -62,12 +72,14 @@ def render_report(
 
 
 def build_context(
-    found: SuiteResults, out_dir: Path, lang: Optional[str] = None, *, seeds: bool = False
+    found: SuiteResults, out_dir: Path, lang: Optional[str] = None, *, seeds: bool = False,
+    figure_format: str = "png",
 ) -> dict[str, Any]:
     """Everything the templates show, computed from one suite's results (words in ``lang``).
 
     ``seeds`` adds each run's own row under its variant in the results table (the
-    published site's "show individual seeds").
+    published site's "show individual seeds").  Nothing in it depends on the clock:
+    "generated" is when the store's last run finished.
     """
     lang = words.check_lang(lang or found.lang)
     runs = found.runs
@@ -90,7 +102,7 @@ def build_context(
     )
     per_class, confusion = _per_class(found, pairs, dataset, lang)
     history = found.history[found.history["run_key"].isin(set(found.ok["key"]))]
-    figures = _figures(runs, history, out_dir, found.baseline, confusion, per_class, lang)
+    figures = _figures(runs, history, out_dir, found.baseline, confusion, per_class, lang, figure_format)
     figures += task_report.task_figures(found, out_dir, lang, primary)  # each task's own views
     best = _best(summary, primary)
     environment = found.environment()
@@ -107,11 +119,11 @@ def build_context(
             "min_effect": found.min_effect,
         },
         "lang": lang,
-        "generated_at": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "generated_at": _generated_at(found),
         "bench_version": bench.__version__,
         "convention": words.t("report.flops_convention_text", lang),
         "environment": _environment(environment, lang),
-        "manifest": manifest_summary(found.manifest),
+        "manifest": manifest_rows(found.manifest, lang),
         "dataset": _dataset(dataset),
         "training": found.training,
         "counts": found.counts(),
@@ -138,6 +150,15 @@ def build_context(
         "per_class_title": _per_class_title(per_class, lang),
         "per_class_changes": _changed_classes(found, changes, lang),
     }
+
+
+def _generated_at(found: SuiteResults) -> str:
+    """When the results were complete (the last run's end, UTC): the same text every time an
+    unchanged store is rendered, unlike the clock."""
+    last = found.last_finished()
+    if last is None:
+        return formatting.DASH
+    return dt.datetime.fromtimestamp(last, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 # -- what is compared --------------------------------------------------------------------------
@@ -535,30 +556,34 @@ def _changed_classes(found: SuiteResults, changes: dict[str, str], lang: str) ->
 
 
 # -- figures ------------------------------------------------------------------------------------
-def _figures(runs, history, out_dir, baseline, confusion, per_class, lang="en") -> list[dict[str, Any]]:
+def _figures(
+    runs, history, out_dir, baseline, confusion, per_class, lang="en", figure_format="png"
+) -> list[dict[str, Any]]:
     """Draw the figures, or reuse last time's when nothing they show has changed.
 
     Drawing is most of a report's time; a digest of every input (and of the figure code
     and the metric table) decides whether the PNGs on disk are still right, so an
     unchanged store re-renders without even importing matplotlib.
     """
-    digest = _figures_digest(runs, history, baseline, confusion, per_class, lang)
+    digest = _figures_digest(runs, history, baseline, confusion, per_class, lang, figure_format)
     index_path = Path(out_dir) / FIGURES_DIR / "index.json"
     listed = _cached_figures(index_path, digest, Path(out_dir))
     if listed is None:
         from bench import figures
 
+        print_format = {"print_format": figure_format} if figure_format != "png" else {}
         listed = figures.all_figures(
-            runs, history, out_dir, baseline=baseline, confusion=confusion, per_class=per_class, lang=lang
-        )
-        write_text_atomic(index_path, json.dumps({"digest": digest, "figures": listed}))
+            runs, history, out_dir, baseline=baseline, confusion=confusion, per_class=per_class, lang=lang,
+            **print_format,
+        )  # fmt: skip
+        write_text_atomic(index_path, json.dumps({"digest": digest, "figures": listed}, indent=1, sort_keys=True))
     for figure in listed:
         data = (Path(out_dir) / figure["file"]).read_bytes()
         figure["data_uri"] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
     return listed
 
 
-def _figures_digest(runs, history, baseline, confusion, per_class, lang) -> str:
+def _figures_digest(runs, history, baseline, confusion, per_class, lang, figure_format="png") -> str:
     digest = hashlib.sha256()
     digest.update((Path(__file__).parent / "figures.py").read_bytes())
     digest.update(repr(metric_table.all_metrics()).encode())  # a metric registered or relabelled
@@ -573,7 +598,7 @@ def _figures_digest(runs, history, baseline, confusion, per_class, lang) -> str:
     if confusion is not None:
         digest.update(np.ascontiguousarray(confusion["matrix"]).tobytes())
         digest.update(json.dumps([confusion.get("class_names"), confusion.get("title")], default=str).encode())
-    digest.update(json.dumps([baseline, lang, bench.__version__]).encode())
+    digest.update(json.dumps([baseline, lang, bench.__version__, figure_format]).encode())
     return digest.hexdigest()
 
 
@@ -585,6 +610,6 @@ def _cached_figures(index_path: Path, digest: str, out_dir: Path) -> Optional[li
     if index.get("digest") != digest:
         return None
     listed = index.get("figures") or []
-    if not all((out_dir / f["file"]).is_file() for f in listed):
+    if not all((out_dir / f[key]).is_file() for f in listed for key in ("file", "print_file") if f.get(key)):
         return None
     return listed

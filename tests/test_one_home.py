@@ -20,6 +20,7 @@ import pytest
 from bench import metrics
 from bench.cli import main
 from bench.metrics import Direction, Kind, Metric
+from bench.plaintext import markdown_text
 from bench.report import render_report
 from tests.conftest import TINY_SUITE, build_synthetic_store
 
@@ -155,13 +156,41 @@ def _english_words() -> set[str]:
     return latin(en.WORDS.values()) - latin(ru.WORDS.values())
 
 
+#: A suite manifest with every field the report's appendix summarizes (a dirty tree, a GPU).
+MANIFEST = {
+    "project": {"commit": "0123456789abcdef", "dirty": True, "diff_sha256": "feedfacecafe0000"},
+    "suite": {"sha256": "ab" * 32},
+    "dataset": {"name": "digits", "fingerprint": "cd" * 8},
+    "packages": {"numpy": "1.26.4", "keras": "3.3.3"},
+    "platform": {"python": "3.11.7", "system": "Linux"},
+    "cpu": {"model": "Xeon 8480", "cores": 8, "usable_cores": 2, "flags": "sse avx2"},
+    "gpus": [{"name": "H100", "driver": "550.54"}],
+    "parallelism": {"threads": 2, "workers": 1},
+    "determinism": {"op_determinism": True},
+}
+
+
+def _with_suite_manifest(store_path: Path) -> None:
+    from bench.store import ResultStore
+
+    with ResultStore(store_path) as store:
+        definition = store.suite_definition()
+        runs = store.runs_frame()
+        store.save_suite(
+            definition["name"], definition["title"], definition["source"], definition,
+            [(r["variant"], int(r["seed"]), r["key"]) for r in runs.to_dict("records")], manifest=MANIFEST,
+        )  # fmt: skip
+
+
 def test_russian_report_and_diff_hold_no_english_catalog_word(tmp_path: Path, capsys) -> None:
     from bench import results
 
     store = build_synthetic_store(tmp_path / "reports" / "tiny" / "results.sqlite", THREE_SEEDS,
                                   accuracies=ACCURACIES)  # fmt: skip
+    _with_suite_manifest(store)  # the appendix's words are checked too
     md_path, html_path = render_report(store, out_dir=tmp_path / "ru", lang="ru")
     texts = {"report.md": md_path.read_text(), "report.html": _visible(html_path.read_text())}
+    assert "Манифест воспроизводимости" in texts["report.md"] and "ядер: 2" in texts["report.html"]
     for fmt in ("table", "md", "html"):
         assert main(["diff", str(store), "base", "tanh", "--lang", "ru", "--format", fmt]) == 0
         out = capsys.readouterr().out
@@ -172,13 +201,14 @@ def test_russian_report_and_diff_hold_no_english_catalog_word(tmp_path: Path, ca
     written = set(_user_texts(found.definition)) | {str(store), str(store.parent), str(found.path)}
     written |= {environment.host or "", environment.cpu or "", *environment.versions}
     written |= {"bench", "FLOPs", "MACs", "McNemar"}  # names, not words
+    written |= {"Xeon", "Linux", "Python", "numpy", "keras", "H100", "sha256", "diff"}  # the manifest's names
     english = _english_words()
     for name, text in texts.items():
         text = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)  # the configurations as YAML
         text = re.sub(r"\]\([^)]*\)", "]", text)  # figure file names
         for piece in sorted(written, key=len, reverse=True):
-            if piece:
-                text = text.replace(piece, " ")
+            if piece:  # as written, and as report.md escapes it (train\_size)
+                text = text.replace(piece, " ").replace(markdown_text(piece, line_start=False), " ")
         leftover = sorted({w.lower() for w in re.findall(r"[A-Za-z]{2,}", text)} & english)
         assert not leftover, f"{name}: English words {leftover}"
 
