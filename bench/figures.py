@@ -23,6 +23,7 @@ and fraction-ness from the metric table (:mod:`bench.metrics`).
 from __future__ import annotations
 
 import base64
+import contextvars
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -41,11 +42,13 @@ from matplotlib.ticker import EngFormatter, FuncFormatter
 
 from bench import metrics
 from bench.files import atomic_path
+from bench.plaintext import plain_label
 from bench.status import Status
 from bench.words import t as _t
 
 __all__ = [
     "DPI",
+    "PRINT_FORMATS",
     "all_figures",
     "by_variant_metrics",
     "confusion_matrix_plot",
@@ -76,7 +79,7 @@ def _metric_label(metric: str, lang: str) -> str:
 
     text = _capitalised(metrics.label(metric, lang))
     shown = "" if _fraction_metric(metric) else unit(metric, lang)
-    return f"{text} ({shown})" if shown and shown not in text else text
+    return plain_label(f"{text} ({shown})" if shown and shown not in text else text)
 
 
 def _fraction_metric(metric: str) -> bool:
@@ -165,14 +168,31 @@ def _percent_formatter(decimals: int) -> FuncFormatter:
     return FuncFormatter(lambda v, _pos: f"{v * 100:.{decimals}f}%")
 
 
+#: What a file would carry that changes on every draw (the software version, dates), left out:
+#: an unchanged figure is written byte for byte the same, so a committed report stays unchanged.
+_METADATA: dict[str, dict[str, None]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+}
+#: ``all_figures(print_format=...)``: formats written beside each PNG, for print.
+PRINT_FORMATS = ("svg", "pdf")
+_ALSO: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("bench_figure_formats", default=())
+
+
 def _finish(fig: plt.Figure, path: str | Path) -> Path:
+    """Save ``fig`` to ``path`` (and beside it in the print formats :func:`all_figures` asks for),
+    then close it."""
     path = Path(path)
+    targets = [path] + [path.with_suffix(f".{fmt}") for fmt in _ALSO.get() if f".{fmt}" != path.suffix]
     try:
-        with atomic_path(path) as temporary:  # a full disk never leaves half a PNG
-            fig.savefig(
-                temporary, format=path.suffix.lstrip(".") or "png", dpi=DPI, bbox_inches="tight",
-                facecolor="white",
-            )  # fmt: skip
+        for target in targets:
+            fmt = target.suffix.lstrip(".") or "png"
+            with atomic_path(target) as temporary, plt.rc_context({"svg.hashsalt": "bench"}):
+                fig.savefig(  # through a temporary file: a full disk never leaves half a figure
+                    temporary, format=fmt, dpi=DPI, bbox_inches="tight", facecolor="white",
+                    metadata=_METADATA.get(fmt),
+                )  # fmt: skip
     finally:
         plt.close(fig)
     return path
@@ -181,9 +201,9 @@ def _finish(fig: plt.Figure, path: str | Path) -> Path:
 def _empty_figure(path: str | Path, message: str, title: str = "") -> Path:
     fig, ax = plt.subplots(figsize=(_WIDTH * 0.6, 1.6))
     ax.axis("off")
-    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, color="#555555")
+    ax.text(0.5, 0.5, plain_label(message), ha="center", va="center", fontsize=11, color="#555555")
     if title:
-        ax.set_title(title, fontsize=12, loc="left")
+        ax.set_title(plain_label(title), fontsize=12, loc="left")
     return _finish(fig, path)
 
 
@@ -205,8 +225,9 @@ def _style() -> dict[str, Any]:
 
 
 def _label(name: str, limit: int = 38) -> str:
-    """Axis labels of long variant names are shortened in the middle (full names in tables)."""
-    return name if len(name) <= limit else name[: limit - 12] + "…" + name[-11:]
+    """A variant or class name as drawn: plain text (never math, never a hidden legend entry),
+    long names shortened in the middle (full names in tables)."""
+    return plain_label(name if len(name) <= limit else name[: limit - 12] + "…" + name[-11:])
 
 
 # -- figures ---------------------------------------------------------------------------
@@ -327,7 +348,7 @@ def metric_by_variant(
             ax.xaxis.set_major_formatter(
                 _percent_formatter(0 if span > 0.2 else 1 if span > 0.02 else 2)
             )
-        ax.set_title(title, loc="left")
+        ax.set_title(plain_label(title), loc="left")
         handles = [
             Line2D(
                 [],
@@ -653,7 +674,7 @@ def metric_vs_cost(
             ax.yaxis.set_major_formatter(
                 _percent_formatter(0 if span > 0.2 else 1 if span > 0.02 else 2)
             )
-        ax.set_title(title, loc="left")
+        ax.set_title(plain_label(title), loc="left")
         handles = [
             Line2D(
                 [],
@@ -726,7 +747,7 @@ def confusion_matrix_plot(
             )
             ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
         ax.grid(False)
-        ax.set_title(title or _t("figure.confusion_matrix_row_normalised", lang), loc="left")
+        ax.set_title(plain_label(title or _t("figure.confusion_matrix_row_normalised", lang)), loc="left")
         return _finish(fig, path)
 
 
@@ -778,7 +799,7 @@ def per_class_plot(frame: pd.DataFrame, path: str | Path, lang: str = "en") -> P
             linecolor="white",
             xticklabels=[_label(c, 16) for c in cols],
             yticklabels=[_label(r) for r in rows],
-            cbar_kws={"label": f"{label} (%)" if fraction else _metric_label(metric, lang)},
+            cbar_kws={"label": plain_label(f"{label} (%)") if fraction else _metric_label(metric, lang)},
         )
         long = max((len(c) for c in cols), default=0) > 3 or len(cols) > 12
         ax.set_xticklabels(
@@ -788,7 +809,7 @@ def per_class_plot(frame: pd.DataFrame, path: str | Path, lang: str = "en") -> P
         ax.set_xlabel(_t("figure.class", lang))
         ax.set_ylabel("")
         ax.grid(False)
-        ax.set_title(_t("figure.per_class_title", lang, label=label), loc="left")
+        ax.set_title(plain_label(_t("figure.per_class_title", lang, label=label)), loc="left")
         return _finish(fig, path)
 
 
@@ -871,12 +892,34 @@ def all_figures(
     confusion: Any = None,
     per_class: pd.DataFrame | None = None,
     lang: str = "en",
+    print_format: str = "png",
 ) -> list[dict[str, str]]:
     """Draw every figure that has data into ``out_dir/figures``.
 
-    Returns ``[{"id", "title", "caption", "file"}]`` with ``file`` relative to ``out_dir``.
-    History is limited to the successful runs (when ``runs`` says which they are).
+    Returns ``[{"id", "title", "caption", "file"}]`` with ``file`` (a PNG) relative to
+    ``out_dir``.  ``print_format`` ``svg`` or ``pdf`` also writes each figure in that format
+    beside its PNG, named in ``print_file``.  History is limited to the successful runs (when
+    ``runs`` says which they are).
     """
+    if print_format != "png" and print_format not in PRINT_FORMATS:
+        raise ValueError(f"print_format: {print_format!r} is not png, {' or '.join(PRINT_FORMATS)}")
+    token = _ALSO.set((print_format,) if print_format != "png" else ())
+    try:
+        return _all_figures(runs, history, out_dir, baseline, confusion, per_class, lang, print_format)
+    finally:
+        _ALSO.reset(token)
+
+
+def _all_figures(
+    runs: pd.DataFrame,
+    history: pd.DataFrame | None,
+    out_dir: str | Path,
+    baseline: str | None,
+    confusion: Any,
+    per_class: pd.DataFrame | None,
+    lang: str,
+    print_format: str,
+) -> list[dict[str, str]]:
     out_dir = Path(out_dir)
     fig_dir = out_dir / "figures"
     runs = runs if runs is not None else pd.DataFrame(columns=["variant", "seed", "status"])
@@ -893,9 +936,10 @@ def all_figures(
     figures: list[dict[str, str]] = []
 
     def add(fig_id: str, title: str, caption: str, file_name: str) -> None:
-        figures.append(
-            {"id": fig_id, "title": title, "caption": caption, "file": f"figures/{file_name}"}
-        )
+        entry = {"id": fig_id, "title": title, "caption": caption, "file": f"figures/{file_name}"}
+        if print_format != "png":
+            entry["print_file"] = f"figures/{Path(file_name).with_suffix('.' + print_format)}"
+        figures.append(entry)
 
     def seeds_note(metric: str) -> str:
         counts = _summary(ok, metric, order)

@@ -129,12 +129,13 @@ def plain_label(text: object) -> str:
     """``text`` for matplotlib, drawn as written: no math parsing, no hidden legend entry.
 
     matplotlib reads ``$…$`` as math (a parse error aborts the figure) and skips
-    legend entries whose label starts with ``_``.  Dollars are escaped, a leading
-    underscore gets a zero-width space before it, control characters are replaced.
+    legend entries whose label starts with ``_``.  Dollars are escaped (text is parsed
+    as math only where an unescaped pair is left), a leading underscore gets a zero-width
+    space before it, control characters are replaced.  Applying it twice changes nothing.
     """
     value = " ".join(str(text).splitlines())
     value = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", value)
-    value = value.replace("$", r"\$")
+    value = re.sub(r"(?<!\\)\$", r"\\$", value)  # every "$" escaped: drawn as text; twice is once
     if value.startswith("_"):
         value = "\N{ZERO WIDTH SPACE}" + value
     return value

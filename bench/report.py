@@ -571,10 +571,9 @@ def _figures(
     if listed is None:
         from bench import figures
 
-        print_format = {"print_format": figure_format} if figure_format != "png" else {}
         listed = figures.all_figures(
             runs, history, out_dir, baseline=baseline, confusion=confusion, per_class=per_class, lang=lang,
-            **print_format,
+            print_format=figure_format,
         )  # fmt: skip
         write_text_atomic(index_path, json.dumps({"digest": digest, "figures": listed}, indent=1, sort_keys=True))
     for figure in listed:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from bench.report import render_report
 from tests.conftest import TINY_SUITE, build_synthetic_store
 
@@ -51,3 +53,78 @@ def test_a_clearly_worse_variant_is_reported_worse(tmp_path):
     )
     md = render_report(store)[0].read_text()
     assert re.search(r"\| tanh .*\| worse", md), md
+
+
+HOSTILE_SUITE = (
+    TINY_SUITE.replace("title: Tiny suite", "title: '*Tiny* _suite_ $\\frac{1}{$ <b>bold</b>'")
+    .replace("  - name: tanh\n", "  - name: '$\\foo$ _x_ <script>'\n    description: '<script>alert(1)</script> # not a heading'\n")
+    .replace("claim: {metric: accuracy, direction: same}",
+             "claim: {metric: accuracy, direction: same, note: '[a](javascript:alert(1)) `code` | pipe'}")
+)
+
+
+def test_markdown_report_shows_hostile_user_text_as_written(tmp_path):
+    """Names, titles, notes and descriptions reach report.md escaped (no raw HTML, no link,
+    no emphasis or math) and reach the figures as plain text (no math parser error)."""
+    store = build_synthetic_store(tmp_path / "r" / "results.sqlite", HOSTILE_SUITE)
+    md_path, html_path = render_report(store)
+    md = md_path.read_text(encoding="utf-8")
+    assert "<script>" not in md and "<b>" not in md
+    assert "&lt;script&gt;" in md and "&lt;b&gt;bold&lt;/b&gt;" in md
+    assert not re.search(r"(?<!\\)\]\(javascript:", md) and "\\[a\\](javascript:alert(1))" in md
+    assert "\\$\\\\foo\\$ \\_x\\_ &lt;script&gt;" in md  # the variant's name, literally
+    assert "# \\*Tiny\\* \\_suite\\_ \\$\\\\frac{1}{\\$" in md  # the title
+    assert "\\`code\\` \\| pipe" in md  # the claim note, in one table cell
+    html = html_path.read_text(encoding="utf-8")
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)" in html
+    figures = sorted((store.parent / "figures").glob("*.png"))
+    assert figures and all(f.stat().st_size > 1000 for f in figures)
+    for line in md.splitlines():
+        if line.startswith("!["):
+            assert (store.parent / line.split("](")[-1].rstrip(")")).is_file()
+
+
+def _tree_bytes(folder) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_an_unchanged_store_renders_byte_identical_files(tmp_path):
+    """A committed report stays unchanged when rendered again: no clock in the text, no
+    software version or date in the figures, the store itself untouched."""
+    import shutil
+
+    store = build_synthetic_store(tmp_path / "r" / "results.sqlite")
+    out = tmp_path / "out"
+    render_report(store, out_dir=out)
+    first = _tree_bytes(out)
+    stored = store.read_bytes()
+    assert "figures/accuracy.png" in first and "report.md" in first and "report.html" in first
+    assert "1970-01-01 00:00 UTC" in first["report.md"].decode()  # the last run's end, not now
+    render_report(store, out_dir=out)  # figures reused from the cache
+    assert _tree_bytes(out) == first
+    shutil.rmtree(out / "figures")  # drawn again from scratch
+    render_report(store, out_dir=out)
+    again = _tree_bytes(out)
+    assert again.keys() == first.keys()
+    assert [name for name in first if first[name] != again[name]] == []
+    assert store.read_bytes() == stored
+
+
+def test_figures_for_print_in_svg_and_pdf(tmp_path):
+    from bench.cli import main
+
+    store = build_synthetic_store(tmp_path / "r" / "results.sqlite")
+    md_path, html_path = render_report(store, out_dir=tmp_path / "svg", figure_format="svg")
+    svg = tmp_path / "svg" / "figures" / "accuracy.svg"
+    assert svg.read_bytes().lstrip().startswith(b"<?xml") and b"<svg" in svg.read_bytes()
+    assert (tmp_path / "svg" / "figures" / "accuracy.png").is_file()
+    assert "(figures/accuracy.svg)" in md_path.read_text()
+    html = html_path.read_text()
+    assert "data:image/png;base64," in html and 'href="figures/accuracy.svg"' in html
+    assert main(["report", str(store), "--out", str(tmp_path / "pdf"), "--figure-format", "pdf"]) == 0
+    pdfs = sorted((tmp_path / "pdf" / "figures").glob("*.pdf"))
+    assert pdfs and all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
+    assert len(pdfs) == len(list((tmp_path / "pdf" / "figures").glob("*.png")))
+    with pytest.raises(SystemExit) as stopped:  # argparse: one line naming the choices
+        main(["report", str(store), "--figure-format", "tiff"])
+    assert stopped.value.code == 2
