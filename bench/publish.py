@@ -29,6 +29,7 @@ from typing import Any, Optional, Sequence
 import bench
 from bench import words
 from bench.errors import BenchError
+from bench.status import Status
 from bench.files import make_folder, write_text_atomic
 from bench.layout import REPORT_HTML as REPORT_NAME
 from bench.layout import REPORTS_DIR
@@ -52,7 +53,8 @@ class SiteEntry:
     best_text: str = "—"  # that value with its label, in the entry's language
     runs_ok: Optional[int] = None
     runs_planned: Optional[int] = None
-    runs_failed: int = 0
+    runs_failed: int = 0  # failed, diverged, over budget
+    runs_damaged: int = 0  # stored but unreadable
     lang: str = "en"
     source: str = "store"  # "store": re-rendered; "copy": an existing report.html copied
     origin: str = ""  # where it came from, for messages
@@ -232,7 +234,8 @@ def _render_suite(
         best_text=best_text,
         runs_ok=counts["ok"],
         runs_planned=counts["planned"],
-        runs_failed=sum(counts[s] for s in results.UNSUCCESSFUL),
+        runs_failed=sum(counts[s] for s in results.UNSUCCESSFUL if s != Status.DAMAGED.value),
+        runs_damaged=counts[Status.DAMAGED.value],
         lang=context["lang"],
         source="store",
         origin=str(store_path),

@@ -34,7 +34,7 @@ def workspace(tmp_path: Path, monkeypatch) -> Path:
                 seed=int(first["seed"]),
                 config={},
                 status="failed",
-                error="boom",
+                error="worker died: killed by SIGKILL\nlast output:\nsome library log line",
             )
         )
         results.delete_runs([runs.iloc[1]["key"]])  # base, seed 1: not trained yet
@@ -45,12 +45,12 @@ def test_list_shows_suites_and_stores_with_their_state(workspace: Path, capsys) 
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
-    # file  suite  variants  runs  done  failed  missing  store
-    assert lines["synthetic-suite.yaml"][1:7] == ["tiny", "2", "4", "2", "1", "1"]
-    assert lines["other.yaml"][1:7] == ["other", "2", "4", "0", "0", "4"] and "not run yet" in out
+    # file  suite  variants  runs  done  failed  damaged  missing  store
+    assert lines["synthetic-suite.yaml"][1:8] == ["tiny", "2", "4", "2", "1", "0", "1"]
+    assert lines["other.yaml"][1:8] == ["other", "2", "4", "0", "0", "0", "4"] and "not run yet" in out
     assert lines["broken.yaml"][1] == "—" and "invalid:" in out
     store_line = lines["reports/tiny/results.sqlite"]
-    assert store_line[1:6] == ["tiny", "4", "2", "1", "1"]  # planned, ok, failed, missing
+    assert store_line[1:7] == ["tiny", "4", "2", "1", "0", "1"]  # planned, ok, failed, damaged, missing
     assert main(["list", "--suites", "nowhere", "--reports", "nowhere"]) == 0
     assert capsys.readouterr().out.count("(none)") == 2
 
@@ -60,7 +60,8 @@ def test_show_prints_runs_and_curves(workspace: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert out.startswith("tiny · variant tanh (model.activation: relu → tanh)")
     assert "seed 0 — Learning curves" in out and "val_accuracy" in out and "75.0%" in out
-    assert "seed 1: failed — boom" in out
+    assert "seed 1: failed — worker died: killed by SIGKILL" in out  # the cause, not a log line
+    assert "some library log line" not in out
     assert main(["show", "reports/tiny", "base", "--metric", "loss"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("tiny · variant base (baseline) · 1 ok, 1 not run")

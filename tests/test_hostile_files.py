@@ -254,9 +254,14 @@ def test_a_damaged_run_is_listed_as_damaged_and_the_rest_still_report(
     assert expected in frame.loc[key, "error"]
     assert (frame.drop(index=key)["status"] == "ok").all()
 
+    assert "damaged 1" in (tmp_path / "report" / "report.md").read_text()  # the report counts it
+
     assert main(["list", "--reports", str(store.parent.parent), "--suites", str(tmp_path / "none")]) == 0
     listed = capsys.readouterr()
     assert expected in listed.err and "tiny" in listed.out
+    header, _, row = listed.out.split("Stores in", 1)[1].strip().splitlines()[1:4]
+    assert row.split()[header.split().index("damaged")] == "1"  # listed as damaged, not as failed
+    assert row.split()[header.split().index("failed")] == "0"
     for verb in (["export", str(store)], ["show", str(store), "tanh"], ["diff", str(store), "base", "tanh"]):
         status = main(verb)
         captured = capsys.readouterr()

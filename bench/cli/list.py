@@ -11,16 +11,20 @@ from bench.status import Status
 
 #: The column counting runs that did not count (failed, diverged, over budget).
 FAILED = Status.FAILED.value
+#: The column counting runs whose stored row cannot be read.
+DAMAGED = Status.DAMAGED.value
+#: The statuses the FAILED column counts: every unsuccessful one but damaged (its own column).
+_NOT_OK = tuple(s.value for s in Status if s not in (Status.OK, Status.DAMAGED))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "list",
-        help="list suites and results stores with runs done, failed and missing",
+        help="list suites and results stores with runs done, failed, damaged and missing",
         description="List the suite files under --suites (runs planned; done = ok, failed = "
-        "failed, diverged or over budget, missing = not in their default store yet) and the "
-        "results stores under --reports (per suite: "
-        "runs ok, failed, missing; when the last run finished). Nothing is trained.",
+        "failed, diverged or over budget, damaged = stored but unreadable, missing = not in their "
+        "default store yet) and the results stores under --reports (per suite: "
+        "runs ok, failed, damaged, missing; when the last run finished). Nothing is trained.",
         epilog="Example: bench list   |   bench list --suites my-suites --reports results",
     )
     from bench.layout import REPORTS_DIR
@@ -83,6 +87,7 @@ def suite_rows(suites_dir: Path, reports_dir: Path) -> list[dict[str, Any]]:
                     "runs": "—",
                     "done": "—",
                     FAILED: "—",
+                    DAMAGED: "—",
                     "missing": "—",
                     "store": "invalid: " + _short(str(exc), 70),
                 }
@@ -101,10 +106,11 @@ def suite_rows(suites_dir: Path, reports_dir: Path) -> list[dict[str, Any]]:
         else:
             store_text = "— (not run yet)"
         done = sum(statuses.get(s.key) == Status.OK.value for s in specs)
-        failed = sum(statuses.get(s.key) in results.UNSUCCESSFUL for s in specs)
+        failed = sum(statuses.get(s.key) in _NOT_OK for s in specs)
+        damaged = sum(statuses.get(s.key) == DAMAGED for s in specs)
         rows.append({
             "file": path.name, "suite": suite.name, "variants": str(len(suite.variants)),
-            "runs": str(len(specs)), "done": str(done), FAILED: str(failed),
+            "runs": str(len(specs)), "done": str(done), FAILED: str(failed), DAMAGED: str(damaged),
             "missing": str(sum(s.key not in statuses for s in specs)), "store": store_text,
         })  # fmt: skip
     return rows
@@ -133,7 +139,8 @@ def store_rows(reports_dir: Path) -> list[dict[str, Any]]:
             rows.append({
                 "store": str(store), "suite": suite.name, "planned": str(counts["planned"]),
                 "ok": str(counts["ok"]),
-                FAILED: str(sum(counts[s] for s in results.UNSUCCESSFUL)),
+                FAILED: str(sum(counts[s] for s in _NOT_OK)),
+                DAMAGED: str(counts[DAMAGED]),
                 "missing": str(counts[results.MISSING]),
                 "last run": _when(last) if last is not None else "—",
                 "report": "yes" if (store.parent / REPORT_HTML).is_file() else "no",

@@ -46,6 +46,7 @@ def show_variant(
     from bench import metrics as metric_table
     from bench.configdiff import describe_changes
     from bench.errors import BenchError
+    from bench.status import failure_cause
     from bench.tables import direction_mark
 
     store_path, found_suite = _args.resolve_store(target)
@@ -91,9 +92,8 @@ def show_variant(
     lines.append(tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True))
     for run in runs.to_dict("records"):
         if run["status"] in results.UNSUCCESSFUL and run.get("error"):
-            last = str(run["error"]).strip().splitlines()[-1:]
             lines += ["", f"{words.t('report.seed_seed', lang, seed=int(run['seed']))}: "
-                      f"{words.status_word(run['status'], lang)} — {last[0] if last else ''}"]  # fmt: skip
+                      f"{words.status_word(run['status'], lang)} — {failure_cause(run['error'])}"]  # fmt: skip
         curves = history[history["run_key"] == run["key"]]
         if metrics:
             curves = curves[curves["name"].isin(metrics)]
@@ -122,7 +122,7 @@ def _manifest_block(manifests: list[Any], lang: str) -> list[str]:
     from bench import words
     from bench.manifest import manifest_lines
 
-    found = manifest_lines(manifests)
+    found = manifest_lines(manifests, lang)
     return ["", words.t("show.manifest", lang), *("  " + line for line in found)] if found else []
 
 
