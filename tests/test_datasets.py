@@ -189,7 +189,7 @@ def every_split_has(ds: Dataset, classes: set[int]) -> bool:
 
 def test_registry_names() -> None:
     assert set(DATASET_NAMES) == {
-        "digits", "mnist5k", "mnist", "fashion_mnist", "cifar10", "cifar100", "folder"
+        "digits", "mnist5k", "mnist", "fashion_mnist", "cifar10", "cifar100", "folder", "mnist_det", "voc", "coco"
     }  # fmt: skip
 
 
