@@ -352,7 +352,7 @@ SUMMARY_FIELDS = ("commit", "suite_sha256", "dataset", "packages", "python", "cp
 def manifest_summary(manifest: Optional[Mapping[str, Any]], lang: str = "en") -> dict[str, str]:
     """A few lines that identify a manifest, for ``bench show`` and the report appendix.
 
-    Keys are the fields of :data:`SUMMARY_FIELDS` (label: ``words.t("manifest." + field)``);
+    Keys are the fields of :data:`SUMMARY_FIELDS` (each labelled by the catalog word ``manifest.<field>``);
     values are short texts in ``lang`` (hashes cut to 12 characters), every word from the
     catalogs, so a Russian report says no English.
     """
@@ -440,5 +440,6 @@ def manifest_lines(manifests: Iterable[Optional[Mapping[str, Any]]], lang: str =
     lines = []
     for name in fields:
         values = list(dict.fromkeys(s.get(name, "—") for s in summaries))
-        lines.append(f"{t('manifest.' + name, lang)}: {' | '.join(values)}")
+        label = t(f"manifest.{name}", lang)
+        lines.append(f"{label}: {' | '.join(values)}")
     return lines

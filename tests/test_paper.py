@@ -94,8 +94,31 @@ def test_markdown_table_has_one_row_per_variant(special_store: Path, capsys) -> 
     text = capsys.readouterr().out
     rows = [line for line in text.splitlines() if line.startswith("| ")][1:]
     assert len(rows) == 3
-    assert rows[1].startswith(r"| tanh\_50%&#1 ") and r"elu{x}\~^\\y$" in rows[2]
+    assert rows[1].startswith(r"| tanh\_50%&amp;#1 ") and r"elu{x}\~^\\y\$" in rows[2]
     assert "↑ better, ↓ worse" in text
+
+
+def test_the_caption_names_the_test_the_records_used(special_store: Path, capsys) -> None:
+    """Seeds of one split are paired: the caption says so, and never Welch's t for paired rows."""
+    table = paper_rows(special_store)
+    assert {row.method for row in table.rows if row.verdict} == {"paired"}
+    for fmt in ("latex", "markdown"):
+        assert main(["export", str(special_store), "--format", fmt]) == 0
+        text = capsys.readouterr().out
+        assert "paired t over seeds" in text and "Welch" not in text
+        level = table.rows[1].ci_level * 100
+        assert f"{level:.3g}" in text  # the interval's own (Holm-consistent) level, not always 95%
+
+
+def test_the_paper_table_speaks_russian(special_store: Path, capsys) -> None:
+    from bench.words import en
+
+    assert main(["export", str(special_store), "--format", "latex", "--lang", "ru"]) == 0
+    latex = capsys.readouterr().out
+    assert "Вариант & Что изменено & Точность" in latex and "парный t по сидам" in latex
+    for english in ("What changed", "Variant", "confidence interval", "better", "baseline &", en.WORDS["method.paired"]):
+        assert english not in latex, english
+    assert main(["export", str(special_store), "--format", "csv", "--lang", "ru"]) == 2  # run data has no words
 
 
 def test_config_is_refused_with_a_paper_format(special_store: Path, capsys) -> None:

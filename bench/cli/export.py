@@ -42,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write what each metric column is instead (name, label, kind, unit, direction, "
         "cost), from the metric table",
     )  # fmt: skip
-    _args.add_lang(parser, help="language of the labels with --metrics (default: en)")
+    _args.add_lang(parser, help="language of the labels with --metrics (default: en) and of the words of "
+                   "the --format latex/markdown table (default: the suite's lang:)")
     _args.add_suite(parser)
     parser.add_argument(
         "--mlflow",
@@ -116,14 +117,15 @@ def execute(args: argparse.Namespace) -> int:
         if args.config:
             raise BenchError("--config adds columns to the runs table; --format latex/markdown "
                              "writes the conclusions table: leave out --config")
-        written = write_paper_table(store, fmt, args.out, suite=suite_name)
+        written = write_paper_table(store, fmt, args.out, suite=suite_name, lang=args.lang)
         if written is not None:
             print(f"export: {written}")
         return 0
     from bench.export import export_runs
 
     if args.lang and not args.metrics:
-        raise BenchError("--lang only applies with --metrics (labels); run data has no words")
+        raise BenchError("--lang only applies with --metrics (labels) or --format latex/markdown; "
+                         "run data has no words")
     written = export_runs(
         store, fmt, args.out, suite=suite_name, with_config=args.config,
         describe_metrics=args.metrics, lang=args.lang or "en",
