@@ -39,31 +39,6 @@ CLASS_COUNTS: dict[str, int] = {
 }  # fmt: skip
 CIFAR100_COARSE = 20
 
-# Where each file dataset is found inside a searched folder (the loaders in
-# bench.datasets.keras_files look in the same places): folders holding the files,
-# or archives.
-_EXPECTED: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], str]] = {
-    "mnist": (("",), ("mnist.npz",), (), "mnist.npz"),
-    "fashion_mnist": (
-        ("fashion-mnist", ""),
-        ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
-         "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"),
-        (),
-        "a fashion-mnist/ folder with the four *-idx*-ubyte.gz files",
-    ),
-    "cifar10": (
-        ("cifar-10-batches-py", "cifar-10-batches-py-target/cifar-10-batches-py", ""),
-        tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",),
-        ("cifar-10-python.tar.gz", "cifar-10-batches-py.tar.gz", "cifar-10-batches-py-target_archive"),
-        "cifar-10-batches-py/ or cifar-10-python.tar.gz",
-    ),
-    "cifar100": (
-        ("cifar-100-python", "cifar-100-python-target/cifar-100-python", ""),
-        ("train", "test", "meta"),
-        ("cifar-100-python.tar.gz", "cifar-100-python-target_archive"),
-        "cifar-100-python/ or cifar-100-python.tar.gz",
-    ),
-}  # fmt: skip
 _IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 
 
@@ -112,7 +87,9 @@ def data_problem(dataset: Any) -> Optional[str]:
         from bench.datasets.detection_splits import annotation_problem
 
         return annotation_problem(dataset)
-    if name in _EXPECTED:
+    from bench.datasets.keras_files import LAYOUTS  # the datasets say where their files lie
+
+    if name in LAYOUTS:
         return _file_dataset_problem(name, data_dir)
     return None
 
@@ -160,9 +137,10 @@ def _has_image(folder: Path) -> bool:
 
 
 def _file_dataset_problem(name: str, data_dir: Optional[Path]) -> Optional[str]:
-    from bench.datasets.keras_files import search_dirs
+    from bench.datasets.keras_files import LAYOUTS, search_dirs
 
-    sub_folders, files, archives, described = _EXPECTED[name]
+    layout = LAYOUTS[name]
+    sub_folders, files, archives, described = layout.folders, layout.files, layout.archives, layout.described
     dirs = [Path(d) for d in search_dirs(str(data_dir) if data_dir else None)]
     for base in dirs:
         for sub in sub_folders:

@@ -288,6 +288,32 @@ def test_keras_file_dataset_without_its_files(write_suite, tmp_path: Path, monke
     assert not (tmp_path / "r.sqlite").exists()
 
 
+@pytest.mark.parametrize("name", ["mnist", "fashion_mnist", "cifar10", "cifar100"])
+def test_the_check_before_training_looks_where_the_loader_reads(name: str, tmp_path: Path, monkeypatch) -> None:
+    """One table (the datasets' LAYOUTS) says where a Keras-file dataset's files lie: the check
+    finds them in each place the loader reads, and names the same files when they are not there."""
+    from bench.datachecks import data_problem
+    from bench.datasets.config import DatasetConfig
+    from bench.datasets.keras_files import LAYOUTS
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+    layout = LAYOUTS[name]
+    for index, sub in enumerate(layout.folders):
+        root = tmp_path / f"data{index}"
+        (root / sub).mkdir(parents=True)
+        for file_name in layout.files:
+            (root / sub / file_name).write_bytes(b"")
+        assert data_problem(DatasetConfig(name=name, data_dir=str(root))) is None, sub
+    for index, archive in enumerate(layout.archives):
+        root = tmp_path / f"archive{index}"
+        root.mkdir()
+        (root / archive).write_bytes(b"")
+        assert data_problem(DatasetConfig(name=name, data_dir=str(root))) is None, archive
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert layout.described in data_problem(DatasetConfig(name=name, data_dir=str(empty)))
+
+
 def test_classes_beyond_a_known_dataset_fail_validation_with_a_line(write_suite, capsys) -> None:
     path = write_suite(BASE.replace("test_size: 100}", "test_size: 100, classes: 50}"))
     status, err = validate(path, capsys)

@@ -16,6 +16,7 @@ import os
 import pickle
 import struct
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
@@ -45,6 +46,38 @@ CIFAR10_NAMES = [
 ]  # fmt: skip
 CIFAR10_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
 CIFAR100_FILES = ("train", "test", "meta")
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """Where a dataset's files lie inside a searched folder: the loader reads them from there,
+    and ``bench run`` looks there before anything trains (:mod:`bench.datachecks`)."""
+
+    folders: tuple[str, ...]  # sub-folders holding every file ("" is the searched folder itself)
+    files: tuple[str, ...]
+    archives: tuple[str, ...] = ()  # or one of these archives, right in a searched folder
+    described: str = ""  # what to put there, for a message
+
+
+#: The one table of where each Keras-file dataset is found.
+LAYOUTS: dict[str, FileLayout] = {
+    "mnist": FileLayout(("",), ("mnist.npz",), (), "mnist.npz"),
+    "fashion_mnist": FileLayout(
+        ("fashion-mnist", ""), FASHION_FILES, (), "a fashion-mnist/ folder with the four *-idx*-ubyte.gz files"
+    ),
+    "cifar10": FileLayout(
+        ("cifar-10-batches-py", "cifar-10-batches-py-target/cifar-10-batches-py", ""),
+        CIFAR10_FILES,
+        ("cifar-10-python.tar.gz", "cifar-10-batches-py.tar.gz", "cifar-10-batches-py-target_archive"),
+        "cifar-10-batches-py/ or cifar-10-python.tar.gz",
+    ),
+    "cifar100": FileLayout(
+        ("cifar-100-python", "cifar-100-python-target/cifar-100-python", ""),
+        CIFAR100_FILES,
+        ("cifar-100-python.tar.gz", "cifar-100-python-target_archive"),
+        "cifar-100-python/ or cifar-100-python.tar.gz",
+    ),
+}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- locating
@@ -96,8 +129,8 @@ def _bad_file(name: str, path: object, why: str) -> DataUnavailableError:
 
 def load_mnist(dirs: Sequence[str]) -> RawData:
     """Keras' ``mnist.npz`` (x_train, y_train, x_test, y_test) as (N, 28, 28, 1) uint8."""
-    for d in dirs:
-        path = Path(d) / "mnist.npz"
+    layout = LAYOUTS["mnist"]
+    for path in (Path(d) / sub / layout.files[0] for d in dirs for sub in layout.folders):
         if path.is_file():
             try:
                 with np.load(path, allow_pickle=False) as f:
@@ -148,7 +181,7 @@ def _read_idx(path: Path, name: str, expect_magic: int) -> np.ndarray:
 
 def load_fashion_mnist(dirs: Sequence[str]) -> RawData:
     """Keras' four gzipped IDX files from a ``fashion-mnist/`` folder, (N, 28, 28, 1) uint8."""
-    candidates = [Path(d) / "fashion-mnist" for d in dirs] + [Path(d) for d in dirs]
+    candidates = [Path(d) / sub for sub in LAYOUTS["fashion_mnist"].folders for d in dirs]
     for folder in candidates:
         paths = [folder / f for f in FASHION_FILES]
         if all(p.is_file() for p in paths):
@@ -199,7 +232,7 @@ def _cifar_source(
     """Find an extracted CIFAR folder or its .tar.gz; returns (source, folder or member bytes)."""
     for d in dirs:
         base = Path(d)
-        for folder in [base / f for f in folder_names] + [base]:
+        for folder in [base / f for f in folder_names]:  # "" is base itself
             if all((folder / f).is_file() for f in needed):
                 return str(folder), folder
     for d in dirs:
@@ -274,21 +307,12 @@ def _labels(name: str, where: str, batch: dict[str, Any], key: str, n: int) -> n
 
 def load_cifar10(dirs: Sequence[str]) -> RawData:
     """CIFAR-10 python batches (extracted folder or the .tar.gz) as (N, 32, 32, 3) uint8."""
-    source, found = _cifar_source(
-        "cifar10",
-        dirs,
-        ("cifar-10-batches-py", "cifar-10-batches-py-target/cifar-10-batches-py"),
-        (
-            "cifar-10-python.tar.gz",
-            "cifar-10-batches-py.tar.gz",
-            "cifar-10-batches-py-target_archive",
-        ),
-        CIFAR10_FILES,
-    )
+    layout = LAYOUTS["cifar10"]
+    source, found = _cifar_source("cifar10", dirs, layout.folders, layout.archives, layout.files)
     if not source:
         raise _missing(
             "cifar10",
-            "cifar-10-batches-py/ or cifar-10-python.tar.gz",
+            layout.described,
             dirs,
             f"download {CIFAR10_URL} and put it (or its extracted folder) in",
         )
@@ -322,17 +346,12 @@ def load_cifar10(dirs: Sequence[str]) -> RawData:
 
 def load_cifar100(dirs: Sequence[str]) -> RawData:
     """CIFAR-100 (train, test, meta) with both fine and coarse labels, (N, 32, 32, 3) uint8."""
-    source, found = _cifar_source(
-        "cifar100",
-        dirs,
-        ("cifar-100-python", "cifar-100-python-target/cifar-100-python"),
-        ("cifar-100-python.tar.gz", "cifar-100-python-target_archive"),
-        CIFAR100_FILES,
-    )
+    layout = LAYOUTS["cifar100"]
+    source, found = _cifar_source("cifar100", dirs, layout.folders, layout.archives, layout.files)
     if not source:
         raise _missing(
             "cifar100",
-            "cifar-100-python/ or cifar-100-python.tar.gz",
+            layout.described,
             dirs,
             f"download {CIFAR100_URL} and put it (or its extracted folder) in",
         )
