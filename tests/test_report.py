@@ -111,6 +111,8 @@ def test_an_unchanged_store_renders_byte_identical_files(tmp_path):
 
 
 def test_figures_for_print_in_svg_and_pdf(tmp_path):
+    import shutil
+
     from bench.cli import main
 
     store = build_synthetic_store(tmp_path / "r" / "results.sqlite")
@@ -125,6 +127,13 @@ def test_figures_for_print_in_svg_and_pdf(tmp_path):
     pdfs = sorted((tmp_path / "pdf" / "figures").glob("*.pdf"))
     assert pdfs and all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
     assert len(pdfs) == len(list((tmp_path / "pdf" / "figures").glob("*.png")))
+    drawn = {p.name: p.read_bytes() for p in pdfs + [svg]}
+    shutil.rmtree(tmp_path / "pdf" / "figures")
+    shutil.rmtree(tmp_path / "svg" / "figures")
+    render_report(store, out_dir=tmp_path / "svg", figure_format="svg")
+    assert main(["report", str(store), "--out", str(tmp_path / "pdf"), "--figure-format", "pdf"]) == 0
+    again = {p.name: p.read_bytes() for p in [*sorted((tmp_path / "pdf" / "figures").glob("*.pdf")), svg]}
+    assert again == drawn  # no creation date, no random ids: the same bytes when drawn again
     with pytest.raises(SystemExit) as stopped:  # argparse: one line naming the choices
         main(["report", str(store), "--figure-format", "tiff"])
     assert stopped.value.code == 2
