@@ -21,6 +21,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_bench_run_trains_resumes_and_reports(tiny_suite, tmp_path):
     store = tmp_path / "out" / "results.sqlite"
     first = run_cli("run", str(tiny_suite), "--store", str(store), cwd=tmp_path)

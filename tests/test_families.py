@@ -386,6 +386,7 @@ def test_keras_app_small_instance_counts_like_its_layers():
     assert headless.output_shape == (None, 4) and flops(headless) == 2 * layer_macs(headless)
 
 
+@pytest.mark.slow
 def test_keras_app_flops_match_published_multiply_adds():
     """ResNet50 3.86 G (Keras' layout), MobileNetV2 300 M, VGG16 15.5 G MACs at 224×224, ±5%.
 

@@ -9,6 +9,7 @@ one module do.
 from __future__ import annotations
 
 import ast
+import functools
 import html.parser
 import json
 import re
@@ -284,8 +285,17 @@ def test_bench_has_no_import_cycle() -> None:
             walk(name)
 
 
-def _constants(path: Path) -> Iterator[str]:
+def _constants(path: Path) -> tuple[str, ...]:
     """The string constants of a module, docstrings left out (they describe, they decide nothing)."""
+    return _constants_of(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=None)
+def _constants_of(path: str, _mtime: int) -> tuple[str, ...]:
+    return tuple(_string_constants(Path(path)))
+
+
+def _string_constants(path: Path) -> Iterator[str]:
     tree = ast.parse(path.read_text())
     docstrings = {
         id(node.body[0].value)

@@ -108,6 +108,7 @@ def test_detection_suites_ask_the_papers_questions_on_voc_and_quickly_on_mnist_d
     assert spinenet.variants[0].config.model.top_down and spinenet.variants[1].config.model.top_down is None
 
 
+@pytest.mark.slow
 def test_every_variant_of_every_suite_builds_with_flops_and_params():
     """Each variant's model at its full and its quick profile's input (no training).
 
