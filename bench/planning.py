@@ -19,6 +19,7 @@ Returns data; the words are added by :func:`plan_lines`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,7 @@ class ClaimPlan:
     effect: float  # min_effect (up/down) or the margin (same); 0: nothing to plan for
     seeds_needed: Optional[int]
     decidable: bool
+    decided: Optional[str] = None  # the stored runs already decide it: confirmed or refuted
 
 
 @dataclass
@@ -132,6 +134,7 @@ def plan_suite(
     plan = Plan(suite.name, metric, suite.min_effect, suite.alpha, power, max_seeds, pilot_seeds,
                 have, seconds, seeds_plan)  # fmt: skip
     by_variant = {c.variant: c for c in seeds_plan.comparisons}
+    decided = _decided_claims(suite, runs, metric)
     for variant in suite.variants:
         claim = variant.claim
         if claim is None or claim.metric != metric:
@@ -143,12 +146,36 @@ def plan_suite(
             need = _same_seeds(row, margin, suite.alpha, power, max_seeds)
             plan.claims.append(ClaimPlan(variant.name, metric, "same", margin, need.seeds,
                                          need.seeds is not None and not need.capped))  # fmt: skip
-        else:
+        elif suite.min_effect > 0 or variant.name in decided:
+            # without min_effect a directional claim has no size to plan for
             seeds_needed = row.seeds_needed if row is not None else None
             decidable = row is not None and row.decidable
             plan.claims.append(ClaimPlan(variant.name, metric, claim.direction,
                                          suite.min_effect, seeds_needed, decidable))  # fmt: skip
+        if variant.name in decided and plan.claims and plan.claims[-1].variant == variant.name:
+            plan.claims[-1] = dataclasses.replace(plan.claims[-1], decided=decided[variant.name])
     return plan
+
+
+def _decided_claims(suite: Suite, runs: pd.DataFrame, metric: str) -> dict[str, str]:
+    """Variant → result of its claim on ``metric`` where the stored runs already decide it."""
+    claims = [
+        {"variant": v.name, "metric": v.claim.metric, "direction": v.claim.direction}
+        for v in suite.variants
+        if v.claim is not None and v.claim.metric == metric
+    ]
+    if not claims or metric not in runs.columns or "status" not in runs.columns:
+        return {}
+    ok = runs[runs["status"] == Status.OK.value]
+    if (ok["variant"] == suite.baseline).sum() < 2:
+        return {}
+    comparisons = analysis.compare_to_baseline(runs, suite.baseline, metric, alpha=suite.alpha,
+                                               min_effect=suite.min_effect)  # fmt: skip
+    return {
+        c.variant: c.result.value
+        for c in analysis.claim_records(comparisons, claims)
+        if c.result is not analysis.ClaimResult.INCONCLUSIVE
+    }
 
 
 def _same_seeds(
@@ -197,7 +224,11 @@ def plan_lines(plan: Plan, lang: str = "en") -> list[str]:
         lines.append(t("plan.baseline", lang, n=plan.seeds.baseline_seeds,
                        more=plan.seeds.baseline_more_runs))  # fmt: skip
     for claim in plan.claims:
-        if not claim.decidable:
+        if claim.decided is not None:
+            lines.append(t("plan.claim_decided", lang, variant=claim.variant,
+                           claim=words.direction_word(claim.direction, lang),
+                           result=words.claim_result_word(claim.decided, lang)))  # fmt: skip
+        elif not claim.decidable:
             lines.append(t("plan.claim_undecidable", lang, variant=claim.variant,
                            claim=words.direction_word(claim.direction, lang), n=plan.max_seeds))  # fmt: skip
         else:

@@ -93,3 +93,20 @@ def test_plan_never_imports_tensorflow(store):
         "assert 'tensorflow' not in sys.modules, 'tensorflow imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_a_claim_the_stored_runs_already_decide_is_said_to_be_decided(tmp_path) -> None:
+    from conftest import TINY_SUITE, build_synthetic_store
+
+    from bench.planning import plan_suite
+    from bench.store import ResultStore
+    from bench.suite import load_suite
+
+    suite_text = TINY_SUITE.replace("direction: same", "direction: down")
+    store = build_synthetic_store(tmp_path / "results.sqlite", suite_text,
+                                  accuracies={"base": [0.9, 0.91], "tanh": [0.5, 0.52]})
+    suite = load_suite(tmp_path / "synthetic-suite.yaml")
+    with ResultStore(store, create=False) as opened:
+        runs = opened.runs_frame(suite.name)
+    plan = plan_suite(suite, runs)
+    assert [(c.variant, c.decided) for c in plan.claims] == [("tanh", "confirmed")]

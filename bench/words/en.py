@@ -126,6 +126,7 @@ WORDS: dict[str, str] = {
     'plan.no_effect': 'nothing to plan without min_effect',
     'plan.baseline': '  baseline: {n} seeds ({more} more run(s))',
     'plan.claim_undecidable': 'warning: the claim "{claim}" of {variant} cannot be decided within {n} seeds',
+    'plan.claim_decided': 'claim "{claim}" of {variant}: already {result} by the stored runs',
     'plan.claim_ok': 'claim "{claim}" of {variant}: about {n} seeds decide it',
     'plan.total': 'Time of the missing runs (stored run times): {time}.',
     'plan.time_unknown': 'unknown (no stored run times)',

@@ -131,6 +131,7 @@ WORDS: dict[str, str] = {
     'plan.no_effect': 'без min_effect планировать нечего',
     'plan.baseline': '  базовый вариант: сидов {n} (ещё запусков: {more})',
     'plan.claim_undecidable': 'внимание: утверждение «{claim}» для {variant} не решить за {n} сидов',
+    'plan.claim_decided': 'утверждение «{claim}» для {variant}: по сохранённым запускам уже решено — {result}',
     'plan.claim_ok': 'утверждение «{claim}» для {variant}: решается примерно за {n} сидов',
     'plan.total': 'Время недостающих запусков (по сохранённым временам): {time}.',
     'plan.time_unknown': 'неизвестно (нет сохранённых времён запусков)',
