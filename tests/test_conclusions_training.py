@@ -88,3 +88,16 @@ def test_a_crippling_change_is_reported_worse(write_suite, tmp_path):
     # report.md escapes Markdown-active characters in the change ("learning\\_rate")
     assert "lr-tiny (train.learning\\_rate: 0.001 → 1e-05): accuracy fell by" in md
     assert re.search(r"^\| lr-tiny .*\| confirmed", section(md, "Claims"), re.M)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_an_a_a_suite_with_a_split_per_seed_calls_no_difference(write_suite, tmp_path):
+    """Each seed draws its own train/validation split; two variants that differ only in
+    their seeds (so in their splits too) must not be told apart on real data."""
+    text = A_A_SUITE.replace("name: a-a", "name: a-a-splits").replace(
+        "validation: 0.1}", "validation: 0.1, resample: per_seed}"
+    )
+    md, row = train_and_report(write_suite(text), tmp_path / "aa" / "results.sqlite")
+    assert row["verdict"] in (analysis.NO_DIFFERENCE, analysis.INCONCLUSIVE), row["reason"]
+    assert "split" in section(md, "Conclusions")  # the intervals say they cover the splits

@@ -5,6 +5,7 @@ through ``bench run``."""
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -267,3 +268,13 @@ def test_a_tiny_ssd_suite_runs_through_bench_run_and_stores_map50_and_detections
         assert items["gt_boxes"].shape[0] == 16 and items["det_scores"].shape[0] == 16
         gt, detections = unpack(items)
         assert evaluate_detections(gt, detections, 10)["map50"] == pytest.approx(run["map50"], abs=1e-12)
+    store.close()
+    # the trained runs' COCO JSON, scored by pycocotools, gives each run's stored map
+    from test_detection_report import _pycocotools_map
+
+    assert main(["export", str(store_path), "--detections", "--out", str(tmp_path / "coco")]) == 0
+    index = json.loads((tmp_path / "coco" / "index.json").read_text())
+    assert len(index["runs"]) == 2
+    for entry in index["runs"]:
+        rescored = _pycocotools_map(tmp_path / "coco" / entry["instances"], tmp_path / "coco" / entry["results"])
+        assert rescored == pytest.approx(entry["metrics"]["map"], abs=1e-3)
