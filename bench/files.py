@@ -16,7 +16,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 from bench.errors import BenchError
 
@@ -154,3 +154,21 @@ def _keep_mode(target: Path, temporary: Path) -> None:
 def _discard(path: Path) -> None:
     with contextlib.suppress(OSError):
         path.unlink()
+
+
+def cached_figures(index_path: Path, digest: str, out_dir: Path) -> Optional[list[dict[str, Any]]]:
+    """The figures an earlier render listed in ``index_path``, if they were drawn from the
+    same inputs (``digest``) and every file they name is still in ``out_dir``; else None."""
+    import json
+
+    try:
+        index = json.loads(Path(index_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(index, dict) or index.get("digest") != digest:
+        return None
+    listed = index.get("figures") or []
+    files = [f[key] for f in listed for key in ("file", "print_file") if f.get(key)]
+    if not all((Path(out_dir) / name).is_file() for name in files):
+        return None
+    return listed

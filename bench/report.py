@@ -26,7 +26,7 @@ import yaml
 import bench
 from bench import analysis, formatting, results, task_report, words
 from bench import metrics as metric_table
-from bench.files import make_folder, write_text_atomic
+from bench.files import cached_figures, make_folder, write_text_atomic
 from bench.configdiff import describe_changes
 from bench.layout import FIGURES_DIR, REPORT_HTML, REPORT_MD
 from bench.errors import BenchError
@@ -567,7 +567,7 @@ def _figures(
     """
     digest = _figures_digest(runs, history, baseline, confusion, per_class, lang, figure_format)
     index_path = Path(out_dir) / FIGURES_DIR / "index.json"
-    listed = _cached_figures(index_path, digest, Path(out_dir))
+    listed = cached_figures(index_path, digest, Path(out_dir))
     if listed is None:
         from bench import figures
 
@@ -601,14 +601,3 @@ def _figures_digest(runs, history, baseline, confusion, per_class, lang, figure_
     return digest.hexdigest()
 
 
-def _cached_figures(index_path: Path, digest: str, out_dir: Path) -> Optional[list[dict[str, Any]]]:
-    try:
-        index = json.loads(index_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if index.get("digest") != digest:
-        return None
-    listed = index.get("figures") or []
-    if not all((out_dir / f[key]).is_file() for f in listed for key in ("file", "print_file") if f.get(key)):
-        return None
-    return listed

@@ -25,7 +25,7 @@ import numpy as np
 import bench
 from bench import formatting, tasks, words
 from bench import metrics as metric_table
-from bench.files import write_text_atomic
+from bench.files import cached_figures, write_text_atomic
 from bench.layout import FIGURES_DIR
 from bench.results import SuiteResults, finite_or_none
 
@@ -78,7 +78,7 @@ def task_figures(found: SuiteResults, out_dir: Path, lang: str, primary: Optiona
     shape = tuple(int(x) for x in dataset.input_shape)
     digest = _digest(by_task, found.baseline, best, [names, shape], lang)
     index_path = out_dir / FIGURES_DIR / _INDEX
-    listed = _cached(index_path, digest, out_dir)
+    listed = cached_figures(index_path, digest, out_dir)
     if listed is None:
         listed = []
         for name, runs in by_task.items():
@@ -172,14 +172,3 @@ def _digest(by_task: dict[str, list[tasks.RunItems]], baseline: str, best: Optio
     return digest.hexdigest()
 
 
-def _cached(index_path: Path, digest: str, out_dir: Path) -> Optional[list[dict[str, Any]]]:
-    try:
-        index = json.loads(index_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if index.get("digest") != digest:
-        return None
-    listed = index.get("figures") or []
-    if not all((out_dir / f["file"]).is_file() for f in listed):
-        return None
-    return listed
