@@ -93,6 +93,37 @@ def save_splits(data: Any, path: Path) -> Path:
     return path
 
 
+def train_with_bench(suite_path: str, headline: str) -> None:
+    """One run of the suite's first spec through bench's worker, in this (fresh) process;
+    prints a JSON line with its throughput figures and its ``headline`` metric."""
+    started = time.perf_counter()
+    from bench.suite import load_suite
+    from bench.worker import configure_tensorflow, train_run
+
+    configure_tensorflow()
+    spec = load_suite(suite_path).specs()[0]
+    epoch_ends: list[float] = []
+    epoch_cpu: list[float] = []
+
+    def mark(*_: object) -> None:
+        epoch_ends.append(time.perf_counter())
+        epoch_cpu.append(time.process_time())
+
+    result = train_run(spec, on_epoch=mark)
+    if result.status != "ok":
+        raise SystemExit(result.error)
+    print(json.dumps({
+        "contender": "bench",
+        "train_images": int(result.metrics["train_size"]),
+        "epochs": int(result.metrics["epochs_run"]),
+        "fit_seconds": result.metrics["train_seconds"],
+        "steady_epoch_seconds": (epoch_ends[-1] - epoch_ends[0]) / (len(epoch_ends) - 1),
+        "steady_epoch_cpu_seconds": (epoch_cpu[-1] - epoch_cpu[0]) / (len(epoch_cpu) - 1),
+        headline: result.metrics[headline],
+        "process_seconds": time.perf_counter() - started,
+    }))  # fmt: skip
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 

@@ -19,13 +19,11 @@ epoch out; "steady-cpu" is per CPU-second (less swayed by other load).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import PYTHON, REPO, machine_note, median, rotations, run_json, spread
+from _common import PYTHON, REPO, machine_note, median, rotations, run_json, spread, train_with_bench
 
 SUITE = """\
 name: detection-throughput
@@ -46,36 +44,6 @@ model:
   s_max: 0.5
 """
 CONTENDERS = ("bench", "plain-numpy", "plain-tfdata")
-
-
-def train_with_bench(suite_path: str) -> None:
-    """One run through bench's worker, in this (fresh) process; prints a JSON line."""
-    started = time.perf_counter()
-    from bench.suite import load_suite
-    from bench.worker import configure_tensorflow, train_run
-
-    configure_tensorflow()
-    spec = load_suite(suite_path).specs()[0]
-    epoch_ends: list[float] = []
-    epoch_cpu: list[float] = []
-
-    def mark(*_: object) -> None:
-        epoch_ends.append(time.perf_counter())
-        epoch_cpu.append(time.process_time())
-
-    result = train_run(spec, on_epoch=mark)
-    if result.status != "ok":
-        raise SystemExit(result.error)
-    print(json.dumps({
-        "contender": "bench",
-        "train_images": int(result.metrics["train_size"]),
-        "epochs": int(result.metrics["epochs_run"]),
-        "fit_seconds": result.metrics["train_seconds"],
-        "steady_epoch_seconds": (epoch_ends[-1] - epoch_ends[0]) / (len(epoch_ends) - 1),
-        "steady_epoch_cpu_seconds": (epoch_cpu[-1] - epoch_cpu[0]) / (len(epoch_cpu) - 1),
-        "map50": result.metrics["map50"],
-        "process_seconds": time.perf_counter() - started,
-    }))  # fmt: skip
 
 
 def prepare(folder: Path, epochs: int) -> tuple[Path, Path]:
@@ -107,7 +75,7 @@ def main() -> None:
     if args.epochs < 2:
         parser.error("--epochs must be at least 2 (the steady rate leaves the first epoch out)")
     if args.one:
-        train_with_bench(args.one)
+        train_with_bench(args.one, "map50")
         return
 
     print("machine:", machine_note())

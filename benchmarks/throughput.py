@@ -20,13 +20,11 @@ Targets (issue #5): bench ≥ 1.3× plain-numpy and ≥ 0.97× plain-tfdata.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import PYTHON, REPO, machine_note, median, rotations, run_json, spread, save_splits
+from _common import PYTHON, REPO, machine_note, median, rotations, run_json, spread, save_splits, train_with_bench
 
 SUITE = """\
 name: throughput
@@ -42,42 +40,6 @@ model:
   activation: relu
 """
 CONTENDERS = ("bench", "plain-numpy", "plain-tfdata")
-
-
-def train_with_bench(suite_path: str) -> None:
-    """One run through bench's worker, in this (fresh) process; prints a JSON line."""
-    started = time.perf_counter()
-    from bench.suite import load_suite
-    from bench.worker import configure_tensorflow, train_run
-
-    configure_tensorflow()
-    spec = load_suite(suite_path).specs()[0]
-    epoch_ends: list[float] = []
-    epoch_cpu: list[float] = []
-
-    def mark(*_: object) -> None:
-        epoch_ends.append(time.perf_counter())
-        epoch_cpu.append(time.process_time())
-
-    result = train_run(spec, on_epoch=mark)
-    if result.status != "ok":
-        raise SystemExit(result.error)
-    steady = (epoch_ends[-1] - epoch_ends[0]) / (len(epoch_ends) - 1)
-    steady_cpu = (epoch_cpu[-1] - epoch_cpu[0]) / (len(epoch_cpu) - 1)
-    print(
-        json.dumps(
-            {
-                "contender": "bench",
-                "train_images": int(result.metrics["train_size"]),
-                "epochs": int(result.metrics["epochs_run"]),
-                "fit_seconds": result.metrics["train_seconds"],
-                "steady_epoch_seconds": steady,
-                "steady_epoch_cpu_seconds": steady_cpu,
-                "accuracy": result.metrics["accuracy"],
-                "process_seconds": time.perf_counter() - started,
-            }
-        )
-    )
 
 
 def prepare(folder: Path, epochs: int) -> tuple[Path, Path]:
@@ -103,7 +65,7 @@ def main() -> None:
     if args.epochs < 2:
         parser.error("--epochs must be at least 2 (the steady rate leaves the first epoch out)")
     if args.one:
-        train_with_bench(args.one)
+        train_with_bench(args.one, "accuracy")
         return
 
     print("machine:", machine_note())
