@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bench.configdiff import BOOKKEEPING_KEYS
 from bench.datasets.config import DatasetConfig
 from bench.models import model_config_union
 
@@ -53,7 +54,7 @@ class RunConfig(StrictModel):
     def key_material(self) -> dict[str, Any]:
         """What a run's key hashes (with its seed): all but how many seeds and budgets."""
         data = self.model_dump(mode="json")
-        for bookkeeping in ("seeds", "seed_offset", "max_minutes"):
+        for bookkeeping in BOOKKEEPING_KEYS:
             data["train"].pop(bookkeeping, None)
         if data["train"].get("lr_schedule") == "constant":  # came later: the default keeps old keys
             data["train"].pop("lr_schedule")

@@ -11,6 +11,23 @@ from typing import Any, Sequence, Union
 
 PathPart = Union[str, int]  # a key, an index, or "*" for every item
 
+#: ``train`` keys that say how often or how long to run, not what one run trains: they stay
+#: out of run keys and are never shown as a change a variant made.
+BOOKKEEPING_KEYS = ("seeds", "seed_offset", "max_minutes")
+
+
+def what_runs(config: dict[str, Any]) -> dict[str, Any]:
+    """A resolved config without how many seeds or how long: what one run trains."""
+    config = json.loads(json.dumps(config))
+    for key in BOOKKEEPING_KEYS:
+        config.get("train", {}).pop(key, None)
+    return config
+
+
+def is_bookkeeping(path: str) -> bool:
+    """Whether a change's key path is bookkeeping (``train.seeds``), not a change to a run."""
+    return path in {f"train.{key}" for key in BOOKKEEPING_KEYS}
+
 
 def format_path(parts: Sequence[PathPart]) -> str:
     text = ""

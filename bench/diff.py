@@ -44,7 +44,7 @@ import pandas as pd
 import bench
 from bench import analysis, formatting, results, task_report, words
 from bench import metrics as metric_table
-from bench.configdiff import config_diff
+from bench.configdiff import config_diff, what_runs
 from bench.errors import BenchError
 from bench.results import SuiteResults
 from bench.tasks import PairedTest
@@ -55,11 +55,6 @@ __all__ = ["DiffResult", "FORMATS", "diff_stores", "diff_variants", "render", "r
 
 FORMATS = ("table", "md", "html", "json")
 _TEMPLATES = {"table": "diff.txt.j2", "md": "diff.md.j2", "html": "diff.html.j2"}
-#: Config keys that say how often or how long to run, not what a run is
-#: (as in RunConfig.key_material).
-_BOOKKEEPING = ("seeds", "seed_offset", "max_minutes")
-
-
 @dataclass
 class Side:
     """One side of a diff: a variant of a store, or a whole store."""
@@ -256,7 +251,7 @@ def diff_stores(
         raise BenchError(f"{old_path} and {new_path} have no variant in common; nothing to compare")
     config_changes = []
     for name in common:
-        changes = config_diff(_what_runs(old.config_of(name)), _what_runs(new.config_of(name)))
+        changes = config_diff(what_runs(old.config_of(name)), what_runs(new.config_of(name)))
         config_changes += [{"variant": name, "path": p, "a": x, "b": y} for p, x, y in changes]
         if changes:
             shown = "; ".join(f"{p}: {_value_text(x)} → {_value_text(y)}" for p, x, y in changes[:3])
@@ -406,14 +401,6 @@ def _row(rec: Any) -> dict[str, Any]:
 def _plain(value: Any) -> Any:
     """An enum's value (verdicts and reasons are str enums), anything else as it is."""
     return getattr(value, "value", value)
-
-
-def _what_runs(config: dict[str, Any]) -> dict[str, Any]:
-    """A stored config without how many seeds or how long: what one run trains."""
-    config = json.loads(json.dumps(config))
-    for key in _BOOKKEEPING:
-        config.get("train", {}).pop(key, None)
-    return config
 
 
 def _jsonable(value: Any) -> Any:

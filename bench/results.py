@@ -22,6 +22,7 @@ import pandas as pd
 
 from bench import metrics as metric_table
 from bench import status
+from bench.configdiff import is_bookkeeping
 from bench.status import Status
 from bench.store import ResultStore
 
@@ -175,8 +176,15 @@ class SuiteResults:
 
     @property
     def variants(self) -> list[dict[str, Any]]:
-        """The suite's variants in suite order (name, config, changes, claim, description)."""
-        return list(self.definition.get("variants", []))
+        """The suite's variants in suite order (name, config, changes, claim, description).
+
+        Stores written before bookkeeping left the changes may list ``train.seeds``; it is
+        dropped here, so a variant given more seeds never reads as a different variant.
+        """
+        return [
+            {**info, "changes": [c for c in info.get("changes") or [] if not is_bookkeeping(c[0])]}
+            for info in self.definition.get("variants", [])
+        ]
 
     def variant(self, name: str) -> dict[str, Any]:
         """The variant called ``name``; KeyError names the ones there are."""

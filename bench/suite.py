@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bench import limits, metrics
 from bench.config import RunConfig
-from bench.configdiff import config_diff, describe_changes, format_path
+from bench.configdiff import config_diff, describe_changes, format_path, what_runs
 from bench.errors import BenchError
 from bench.plaintext import control_character
 
@@ -90,6 +90,16 @@ class VariantEntry(BaseModel):
         return _printable(text, allow_newlines=True)
 
 
+class UntilConclusive(BaseModel):
+    """The suite's own sequential design: a plain ``bench run`` adds seeds to the
+    comparisons still open, look by look, up to ``max_seeds`` (see bench.adaptive)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    max_seeds: int = Field(default=10, ge=2, le=1000)
+    spending: Literal["obrien-fleming", "pocock"] = "obrien-fleming"
+
+
 class SuiteFile(BaseModel):
     """The top level of a suite file; the run config is checked by RunConfig."""
 
@@ -108,6 +118,17 @@ class SuiteFile(BaseModel):
     min_effect: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
     lang: Literal["en", "ru"] = "en"
     profiles: dict[str, dict[str, Any]] = {}
+    until_conclusive: Optional[UntilConclusive] = None
+
+    @field_validator("until_conclusive", mode="before")
+    @classmethod
+    def _switch(cls, value: Any) -> Any:
+        """``until_conclusive: true`` is the design with its defaults; ``false`` is none."""
+        if value is True:
+            return {}
+        if value is False or value is None or isinstance(value, dict):
+            return None if value is False else value
+        raise ValueError("allowed: true, false, or {max_seeds: K, spending: obrien-fleming or pocock}")
 
     @field_validator("title", "baseline")
     @classmethod
@@ -166,6 +187,7 @@ class Suite:
     min_effect: float = 0.0
     lang: str = "en"
     profile: Optional[str] = None
+    until_conclusive: Optional[UntilConclusive] = None
 
     def variant(self, name: str) -> Variant:
         for variant in self.variants:
@@ -198,6 +220,7 @@ class Suite:
             "alpha": self.alpha,
             "min_effect": self.min_effect,
             "lang": self.lang,
+            **({"until_conclusive": self.until_conclusive.model_dump()} if self.until_conclusive else {}),
             "variants": [
                 {
                     "name": v.name,
@@ -205,7 +228,7 @@ class Suite:
                     "claim": v.claim.model_dump() if v.claim else None,
                     "description": v.description,
                     "config": v.config.model_dump(mode="json"),
-                    "changes": config_diff(base, v.config.model_dump(mode="json")),
+                    "changes": config_diff(what_runs(base), what_runs(v.config.model_dump(mode="json"))),
                 }
                 for v in self.variants
             ],
@@ -537,6 +560,13 @@ def load_suite(
         variants.append(Variant(entry.name, config, entry.set, entry.claim, entry.description))
     variants += _expand_grid(top.grid, base_config, context, seen)
 
+    design = top.until_conclusive
+    if design is not None and design.max_seeds < base_config.train.seeds and profile is None and seeds is None:
+        raise context.fail(
+            ["until_conclusive", "max_seeds"],
+            f"{design.max_seeds} is fewer than train.seeds ({base_config.train.seeds}); "
+            f"allowed: at least {base_config.train.seeds}",
+        )
     if top.baseline not in seen:
         raise context.fail(
             ["baseline"],
@@ -553,6 +583,7 @@ def load_suite(
         min_effect=top.min_effect,
         lang=top.lang,
         profile=profile,
+        until_conclusive=top.until_conclusive,
     )
 
 

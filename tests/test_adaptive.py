@@ -15,6 +15,7 @@ from bench import sequential as S
 from bench.adaptive import per_seed_values, plan_look, run_until_conclusive
 from bench.errors import BenchError
 from bench.cli import main
+from bench.results import load
 from bench.runner import run_suite
 from bench.store import ResultStore, RunResult
 from bench.suite import load_suite
@@ -171,6 +172,46 @@ def test_cli_until_conclusive_reuses_runs(write_suite, tmp_path, fake_training, 
     assert main(args) == 0  # again: the same rounds, every run already in the store
     assert len(fake_training) == trained
     assert "0 runs trained" in capsys.readouterr().out
+
+
+def test_a_suite_that_declares_its_design_adds_seeds_on_a_plain_run(write_suite, tmp_path, fake_training,
+                                                                    in_process, capsys):
+    """``until_conclusive:`` in the suite: a plain ``bench run`` follows the design with the
+    suite's max_seeds; --profile, --seeds and --no-until-conclusive keep the seeds fixed."""
+    text = SUITE.replace("min_effect: 0.01\n", "min_effect: 0.01\nuntil_conclusive: {max_seeds: 4}\n")
+    text += "profiles:\n  quick: {train.epochs: 1}\n"
+    path = write_suite(text)
+    for fixed in (["--profile", "quick"], ["--seeds", "2"], ["--no-until-conclusive"]):
+        store = tmp_path / fixed[0].strip("-") / "results.sqlite"
+        assert main(["run", str(path), "--store", str(store), "--no-report", *fixed]) == 0
+        assert "round 1" not in capsys.readouterr().out
+        assert len(fake_training) == 6  # 3 variants × 2 seeds, nothing added
+        fake_training.clear()
+    store = tmp_path / "declared" / "results.sqlite"
+    assert main(["run", str(path), "--store", str(store), "--no-report"]) == 0
+    out = capsys.readouterr().out
+    assert "round 1: more seeds for better 2→" in out
+    assert max(seed for name, seed in fake_training if name != "same") == 3  # max_seeds 4: seeds 0..3
+    found = load(store)
+    assert found.definition["until_conclusive"] == {"max_seeds": 4, "spending": "obrien-fleming"}
+
+
+def test_a_suites_design_is_checked_like_every_key(write_suite, capsys):
+    fewer = SUITE.replace("seeds: 2}", "seeds: 6}").replace("min_effect: 0.01\n", "min_effect: 0.01\nuntil_conclusive: {max_seeds: 5}\n")
+    assert main(["validate", str(write_suite(fewer))]) == 2
+    assert ":5: until_conclusive.max_seeds: 5 is fewer than train.seeds (6); allowed: at least 6" in capsys.readouterr().err
+    for design, expected in [
+        ("{max_seeds: 1}", "until_conclusive.max_seeds: 1 is not allowed — must be greater than or equal to 2"),
+        ("{spending: linear}", "allowed: 'obrien-fleming' or 'pocock'"),
+        ('{max_seeds: "6"}', "until_conclusive.max_seeds"),
+        ("sometimes", "allowed: true, false, or {max_seeds: K, spending: obrien-fleming or pocock}"),
+        ("{max_seeds: 6, stop: early}", "until_conclusive.stop"),
+    ]:
+        path = write_suite(SUITE.replace("min_effect: 0.01\n", f"min_effect: 0.01\nuntil_conclusive: {design}\n"))
+        assert main(["validate", str(path)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"bench: error: {path}:5: until_conclusive") and expected in err, err
+        assert len(err.splitlines()) == 1
 
 
 def test_cli_refuses_bad_seed_limits(write_suite, tmp_path, capsys):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 
 import pytest
 
 from bench.errors import BenchError
 from bench.suite import config_diff, describe_changes, load_suite, parse_path, run_key
+from bench.results import load
+from conftest import TINY_SUITE, build_synthetic_store
 
 BASE = """\
 name: t
@@ -159,6 +163,26 @@ def test_parse_path():
     for bad in ("", "[0]", "a..b", "a[x]"):
         with pytest.raises(ValueError):
             parse_path(bad)
+
+
+def test_more_seeds_is_not_a_change_a_variant_made(write_suite, tmp_path):
+    """A variant given more seeds (by hand or by --until-conclusive) trains the same runs:
+    its changes leave train.seeds out, also when an older store still lists it."""
+    path = write_suite(TINY_SUITE.replace("set: {model.activation: tanh}",
+                                          "set: {model.activation: tanh, train.seeds: 7, train.seed_offset: 3}"))
+    suite = load_suite(path)
+    (tanh,) = [v for v in suite.definition()["variants"] if v["name"] == "tanh"]
+    assert tanh["changes"] == [["model.activation", "relu", "tanh"]]
+
+    store = build_synthetic_store(tmp_path / "s" / "results.sqlite")
+    with sqlite3.connect(store) as db:  # as a store written before bookkeeping left the changes
+        (text,) = db.execute("SELECT definition FROM suites").fetchone()
+        definition = json.loads(text)
+        for variant in definition["variants"]:
+            if variant["name"] == "tanh":
+                variant["changes"].insert(0, ["train.seeds", 2, 7])
+        db.execute("UPDATE suites SET definition = ?", (json.dumps(definition),))
+    assert load(store).variant("tanh")["changes"] == [["model.activation", "relu", "tanh"]]
 
 
 def test_config_diff_collapses_uniform_list_changes():

@@ -32,11 +32,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-report", action="store_true", help="do not render the report afterwards")
     parser.add_argument("--templates", metavar="DIR", help="report templates overriding the defaults")
     parser.add_argument("--lang", choices=("en", "ru"), help="language of the report (default: the suite's lang:, else en)")
-    parser.add_argument("--until-conclusive", action="store_true",
+    parser.add_argument("--until-conclusive", action=argparse.BooleanOptionalAction, default=None,
                         help="afterwards, add seeds to variants whose verdict is still open "
-                        "until each is decided or --max-seeds is reached")
+                        "until each is decided or --max-seeds is reached (default: as the suite's "
+                        "until_conclusive: says, except with --profile or --seeds)")
     parser.add_argument("--max-seeds", type=int, metavar="K",
-                        help="most seeds per variant for --until-conclusive (default 10)")
+                        help="most seeds per variant for --until-conclusive (default: the suite's, else 10)")
     parser.add_argument("--spending", choices=("obrien-fleming", "pocock"),
                         help="alpha-spending function of --until-conclusive's group-sequential design "
                         "(default obrien-fleming: strict early looks; pocock spends evenly)")
@@ -61,7 +62,10 @@ def execute(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite, profile=args.profile, seeds=args.seeds)
     for name in args.only:
         suite.variant(name)  # unknown names fail before anything trains
-    until_conclusive = getattr(args, "until_conclusive", False)
+    declared = suite.until_conclusive  # the suite's design, for full runs of it
+    until_conclusive = getattr(args, "until_conclusive", None)
+    if until_conclusive is None:
+        until_conclusive = declared is not None and args.profile is None and args.seeds is None
     max_seeds = getattr(args, "max_seeds", None)
     if max_seeds is not None and not until_conclusive:
         raise BenchError("--max-seeds only applies with --until-conclusive")
@@ -71,7 +75,9 @@ def execute(args: argparse.Namespace) -> int:
     if until_conclusive:
         from bench.adaptive import DEFAULT_MAX_SEEDS
 
-        max_seeds = DEFAULT_MAX_SEEDS if max_seeds is None else max_seeds
+        if max_seeds is None:
+            max_seeds = declared.max_seeds if declared else DEFAULT_MAX_SEEDS
+        spending = spending or (declared.spending if declared else None)
         if max_seeds < 2:
             raise BenchError(f"--max-seeds: {max_seeds} is not allowed — must be at least 2")
         if args.only and suite.baseline not in args.only:
