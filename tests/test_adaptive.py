@@ -70,6 +70,7 @@ def planned_seeds(store) -> dict[str, int]:
     return runs[runs["status"] == "ok"].groupby("variant").size().to_dict()
 
 
+@pytest.mark.slow
 def test_the_design_adds_seeds_look_by_look_and_decides_a_real_effect(write_suite, tmp_path, fake_training):
     suite = load_suite(write_suite(SUITE))
     store = tmp_path / "results.sqlite"
@@ -91,6 +92,7 @@ def test_the_design_adds_seeds_look_by_look_and_decides_a_real_effect(write_suit
     assert 0 < record["variants"]["better"]["alpha_spent"] <= 0.05
 
 
+@pytest.mark.slow
 def test_the_run_decides_exactly_as_decide_look_on_the_stored_values(write_suite, tmp_path, fake_training):
     suite = load_suite(write_suite(SUITE))
     store = tmp_path / "results.sqlite"
@@ -113,6 +115,7 @@ def test_the_run_decides_exactly_as_decide_look_on_the_stored_values(write_suite
         assert rows[v.variant].ci_low == pytest.approx(v.rci_low)
 
 
+@pytest.mark.slow
 def test_without_a_minimum_effect_the_design_runs_to_the_limit_unless_a_boundary_is_crossed(
     write_suite, tmp_path, fake_training
 ):
@@ -128,6 +131,7 @@ def test_without_a_minimum_effect_the_design_runs_to_the_limit_unless_a_boundary
         assert summary.seeds["same"] == 6 and "last look" in summary.stopped["same"]
 
 
+@pytest.mark.slow
 def test_pocock_spending_is_an_option_and_bad_values_are_refused(write_suite, tmp_path, fake_training):
     suite = load_suite(write_suite(SUITE))
     store = tmp_path / "results.sqlite"
@@ -161,6 +165,7 @@ def in_process(monkeypatch):
     monkeypatch.setattr(bench.executors, "make_executor", lambda *args, **kwargs: original("local", None))
 
 
+@pytest.mark.slow
 def test_cli_until_conclusive_reuses_runs(write_suite, tmp_path, fake_training, in_process, capsys):
     path = write_suite(SUITE)
     store = tmp_path / "s" / "results.sqlite"
@@ -174,6 +179,7 @@ def test_cli_until_conclusive_reuses_runs(write_suite, tmp_path, fake_training, 
     assert "0 runs trained" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_suite_that_declares_its_design_adds_seeds_on_a_plain_run(write_suite, tmp_path, fake_training,
                                                                     in_process, capsys):
     """``until_conclusive:`` in the suite: a plain ``bench run`` follows the design with the

@@ -217,6 +217,7 @@ def test_required_seeds_edge_cases():
 # --------------------------------------------------------------------------- simulations
 
 
+@pytest.mark.slow
 def test_a_a_suites_rarely_call_a_difference():
     """All variants drawn from one distribution: 'better'/'worse' at most alpha of the time."""
     rng = np.random.default_rng(20240601)
@@ -236,6 +237,7 @@ def test_a_a_suites_rarely_call_a_difference():
     assert suites_with_call / n_suites <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / n_suites)
 
 
+@pytest.mark.slow
 def test_power_real_two_pp_effect_is_found():
     rng = np.random.default_rng(7)
     names = ["base", "real", "null1", "null2", "null3"]
@@ -621,6 +623,7 @@ def test_paired_by_seed_where_the_split_is_shared_welch_otherwise():
     assert A.compare_to_baseline(runs, "base", outperforming=False).iloc[0]["method"] == I.Method.WELCH
 
 
+@pytest.mark.slow
 def test_no_simulated_row_has_a_verdict_and_interval_that_disagree():
     rng = np.random.default_rng(99)
     names = ["base", "v1", "v2", "v3", "v4", "v5"]
@@ -696,6 +699,7 @@ def test_p_beats_and_the_two_level_interval_are_reported_with_their_sources():
     assert "seed-to-seed" in line and "test examples" in line and "seeds only" in line
 
 
+@pytest.mark.slow
 def test_per_class_family_flags_a_class_in_at_most_five_percent_of_a_a_reports():
     rng = np.random.default_rng(17)
     classes, seeds, names = 10, 4, ["base", "v1", "v2", "v3"]
@@ -721,6 +725,7 @@ def test_per_class_family_flags_a_class_in_at_most_five_percent_of_a_a_reports()
     )
 
 
+@pytest.mark.slow
 def test_paired_two_store_gate_catches_half_a_point_with_few_false_alarms():
     """Same seeds, same split in both stores (same-seed correlation 0.9), σ 0.5 pp, margin 0."""
     rng = np.random.default_rng(21)

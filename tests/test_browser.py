@@ -229,6 +229,7 @@ def pages(site: Path) -> list[Path]:
     ]
 
 
+@pytest.mark.slow
 def test_every_page_loads_cleanly_and_shows_the_script_as_text(
     browser: Browser, site: Path
 ) -> None:
@@ -255,6 +256,7 @@ def first_column(browser: Browser, table: str) -> list[str]:
     )
 
 
+@pytest.mark.slow
 def test_report_tables_sort_and_show_seeds(browser: Browser, site: Path, tmp_path: Path) -> None:
     browser.viewport(1280, 800)
     browser.open((site / "evil" / "report.html").as_uri())
@@ -292,6 +294,7 @@ def test_report_tables_sort_and_show_seeds(browser: Browser, site: Path, tmp_pat
     assert browser.errors() == []
 
 
+@pytest.mark.slow
 def test_index_sorts_filters_and_links(browser: Browser, site: Path, tmp_path: Path) -> None:
     browser.viewport(1280, 800)
     browser.open((site / "index.html").as_uri())
@@ -315,6 +318,7 @@ def test_index_sorts_filters_and_links(browser: Browser, site: Path, tmp_path: P
     assert browser.errors() == []
 
 
+@pytest.mark.slow
 def test_pages_fit_a_phone(browser: Browser, site: Path, tmp_path: Path) -> None:
     browser.viewport(390, 844, mobile=True, scale=2)
     try:
@@ -328,6 +332,7 @@ def test_pages_fit_a_phone(browser: Browser, site: Path, tmp_path: Path) -> None
         browser.call("Emulation.clearDeviceMetricsOverride")
 
 
+@pytest.mark.slow
 def test_report_back_link_leads_to_the_index(browser: Browser, site: Path) -> None:
     for page in pages(site)[1:]:
         browser.open(page.as_uri())

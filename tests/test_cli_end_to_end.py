@@ -45,6 +45,7 @@ def test_bench_run_trains_resumes_and_reports(tiny_suite, tmp_path):
     assert "4 already in the store, 0 trained" in again.stdout
 
 
+@pytest.mark.slow
 def test_report_and_validate_commands_do_not_import_tensorflow(tiny_suite, synthetic_store, tmp_path):
     """Render from a store written in the test, with TensorFlow made unimportable."""
     store = synthetic_store

@@ -90,6 +90,7 @@ def test_version_and_every_verb_has_help_with_an_example(capsys) -> None:
         assert exit_info.value.code == 0 and "Example" in out and f"bench {verb}" in out, verb
 
 
+@pytest.mark.slow
 def test_everyday_verbs_never_import_tensorflow(workspace: Path) -> None:
     code = (
         "import sys, io, contextlib; from bench.cli import main\n"

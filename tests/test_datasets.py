@@ -193,6 +193,7 @@ def test_registry_names() -> None:
     }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_digits_shapes_and_unit_range() -> None:
     ds = load_dataset(cfg(name="digits"))
     assert_well_formed(ds, (8, 8, 1))
@@ -206,6 +207,7 @@ def test_digits_shapes_and_unit_range() -> None:
     assert raw.x_train.max() == 16.0 and raw.x_train.dtype == np.float32
 
 
+@pytest.mark.slow
 def test_mnist5k_stratified_every_class_everywhere() -> None:
     ds = load_dataset(cfg(name="mnist5k"))
     assert_well_formed(ds, (28, 28, 1))
@@ -217,6 +219,7 @@ def test_mnist5k_stratified_every_class_everywhere() -> None:
     assert not np.all(np.diff(ds.y_train) >= 0)  # shuffled, not class-sorted
 
 
+@pytest.mark.slow
 def test_determinism_by_split_seed() -> None:
     a = load_dataset(cfg(name="mnist5k", train_size=200, test_size=100, split_seed=3))
     b = load_dataset(cfg(name="mnist5k", train_size=200, test_size=100, split_seed=3))
@@ -228,6 +231,7 @@ def test_determinism_by_split_seed() -> None:
     assert not np.array_equal(a.y_test, c.y_test)
 
 
+@pytest.mark.slow
 def test_train_and_test_size_rule() -> None:
     ds = load_dataset(cfg(name="mnist5k", train_size=300, test_size=100, validation=0.1))
     # validation keeps its share of train+val: round(300 * 0.1 / 0.9) = 33, drawn from the pool
@@ -246,6 +250,7 @@ def test_train_and_test_size_rule() -> None:
     assert none.y_val.shape == (0,) and none.y_val.dtype == np.int64
 
 
+@pytest.mark.slow
 def test_sizes_too_large_are_one_line_errors() -> None:
     with pytest.raises(DataUnavailableError, match=r"train_size 4500 exceeds the 4000") as err:
         load_dataset(cfg(name="mnist5k", train_size=4500))
@@ -563,6 +568,7 @@ def test_folder_missing_or_empty(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- no TensorFlow
 
 
+@pytest.mark.slow
 def test_datasets_package_never_imports_tensorflow() -> None:
     code = (
         "import sys, bench.datasets, bench.datasets.prepare, bench.datasets.registry, "

@@ -24,6 +24,7 @@ def small_mnist_det():
     return make_mnist_det(SMALL)
 
 
+@pytest.mark.slow
 def test_mnist_det_canvases_boxes_and_splits(small_mnist_det) -> None:
     data = small_mnist_det
     assert data.train.images.shape == (120, 48, 48, 1) and data.test.images.shape == (40, 48, 48, 1)
@@ -52,6 +53,7 @@ def test_mnist_det_canvases_boxes_and_splits(small_mnist_det) -> None:
     assert train_digits and test_digits and not train_digits & test_digits
 
 
+@pytest.mark.slow
 def test_mnist_det_labels_are_the_digits_placed(small_mnist_det) -> None:
     from bench.datasets.mnist_det import _digit_crops  # mnist5k's labels, read once per process
 
@@ -61,6 +63,7 @@ def test_mnist_det_labels_are_the_digits_placed(small_mnist_det) -> None:
             assert labels.tolist() == digit_labels[sources].tolist()
 
 
+@pytest.mark.slow
 def test_mnist_det_is_deterministic_and_the_seed_matters(small_mnist_det) -> None:
     again = make_mnist_det(SMALL)
     np.testing.assert_array_equal(again.train.images, small_mnist_det.train.images)

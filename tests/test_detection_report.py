@@ -151,6 +151,7 @@ def _runs(store: Path):
 
 
 # -- per-class view and the paired per-image bootstrap ---------------------------------
+@pytest.mark.slow
 def test_per_class_view_is_voc_ap_per_class(detection_store: Path) -> None:
     found, runs = _runs(detection_store)
     items = runs[("base", 0)]
@@ -163,6 +164,7 @@ def test_per_class_view_is_voc_ap_per_class(detection_store: Path) -> None:
                                found.ok.loc[found.ok["key"] == found.ok["key"].iloc[0], "map50"].iloc[0])  # fmt: skip
 
 
+@pytest.mark.slow
 def test_bootstrap_rescoring_agrees_with_the_one_draw_reference(detection_store: Path) -> None:
     from bench.detection.items import map50_of, ranked_matches
     from bench.detection.views import map50_batch, mean_pr_curves
@@ -183,6 +185,7 @@ def test_bootstrap_rescoring_agrees_with_the_one_draw_reference(detection_store:
     np.testing.assert_allclose(curves[defined].mean(axis=1), ap[defined], atol=2e-3)
 
 
+@pytest.mark.slow
 def test_paired_bootstrap_sees_a_better_model_and_not_an_identical_one(detection_store: Path) -> None:
     _, runs = _runs(detection_store)
     seeds = (0, 1, 2)
@@ -206,6 +209,7 @@ def _report(store: Path, out: Path, lang: str) -> tuple[str, str, list[str]]:
     return md_path.read_text(), html_path.read_text(), sorted(p.name for p in (out / "figures").glob("*.png"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_report_of_a_detection_store_shows_its_task_views(detection_store: Path, tmp_path: Path, lang: str) -> None:
     from bench import metrics, words
@@ -238,6 +242,7 @@ def test_report_of_a_detection_store_shows_its_task_views(detection_store: Path,
         assert not english.search(md), english.search(md)
 
 
+@pytest.mark.slow
 def test_task_figures_are_reused_when_nothing_changed(detection_store: Path, tmp_path: Path) -> None:
     _report(detection_store, tmp_path, "en")
     first = (tmp_path / "figures" / "pr_curves.png").stat().st_mtime_ns
@@ -253,6 +258,7 @@ def _bench(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bench", *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_diff_of_two_detection_variants(detection_store: Path, tmp_path: Path) -> None:
     from bench import words
 
@@ -288,6 +294,7 @@ def _pycocotools_map(instances: Path, results: Path) -> float:
     return float(evaluation.stats[0])
 
 
+@pytest.mark.slow
 def test_exported_coco_json_rescored_by_pycocotools_gives_the_stored_map(detection_store: Path, tmp_path: Path) -> None:
     from bench.export_detections import export_detections
 
@@ -302,6 +309,7 @@ def test_exported_coco_json_rescored_by_pycocotools_gives_the_stored_map(detecti
         assert rescored == pytest.approx(run["metrics"]["map"], abs=1e-3), run
 
 
+@pytest.mark.slow
 def test_export_narrows_to_a_variant_and_seed_and_refuses_unknown_ones(detection_store: Path, tmp_path: Path) -> None:
     from bench.export_detections import export_detections
 
@@ -315,6 +323,7 @@ def test_export_narrows_to_a_variant_and_seed_and_refuses_unknown_ones(detection
     assert not (tmp_path / "bad2").exists()
 
 
+@pytest.mark.slow
 def test_bench_export_detections_from_the_command_line(detection_store: Path, tmp_path: Path) -> None:
     done = _bench("export", str(detection_store), "--detections", "--variant", "base", "--seed", "2",
                   "--out", str(tmp_path / "coco"), cwd=tmp_path)  # fmt: skip

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from bench import metrics
 from bench.detection.evaluation import METRIC_NAMES
 
@@ -20,6 +22,7 @@ def test_every_detection_metric_is_registered_as_a_higher_is_better_fraction() -
     assert "map50" in metrics.report_metrics()
 
 
+@pytest.mark.slow
 def test_detection_modules_import_without_tensorflow() -> None:
     code = (
         "import sys, bench.tasks.detection, bench.detection.nms, bench.detection.encoding, "

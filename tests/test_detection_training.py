@@ -134,6 +134,7 @@ def test_ranked_matches_re_score_map50_and_weights_act_as_repeated_images() -> N
     assert map50_of(matches, weights) == pytest.approx(expected)
 
 
+@pytest.mark.slow
 def test_test_loss_is_the_keras_multibox_loss() -> None:
     data = _dataset(TRUTH)
     y_true = _bound().fit_targets(data, "test")

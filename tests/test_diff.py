@@ -103,6 +103,7 @@ def test_variant_diff_mcnemar_and_per_class_come_from_the_predictions(worse_stor
     assert result.per_class and all(row["direction"] == "down" for row in result.per_class)
 
 
+@pytest.mark.slow
 def test_identical_variants_are_no_significant_difference(tmp_path):
     store = store_with(tmp_path, "same", {"base": GOOD, "tanh": GOOD, "wide": GOOD})
     accuracy = diff_variants(store, "base", "wide").rows[0]
@@ -133,6 +134,7 @@ def test_store_diff_holm_across_variants_and_exact_verdicts(tmp_path):
     assert [r["variant"] for r in result.regressions()] == ["wide"]
 
 
+@pytest.mark.slow
 def test_fail_on_regression_exit_codes(tmp_path, capsys):
     old = store_with(tmp_path, "old", {"base": GOOD, "tanh": GOOD, "wide": GOOD})
     new = store_with(tmp_path, "new", {"base": GOOD, "tanh": GOOD, "wide": BAD})
@@ -225,6 +227,7 @@ def test_user_mistakes_exit_2_with_one_line(worse_store, tmp_path, capsys):
 
 
 # -- end to end -----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_bench_diff_end_to_end_without_tensorflow(tiny_suite, synthetic_store, tmp_path):
     """The installed command, with TensorFlow and Keras made unimportable."""
     blocker = tmp_path / "blocker"
@@ -246,6 +249,7 @@ def test_bench_diff_end_to_end_without_tensorflow(tiny_suite, synthetic_store, t
     assert "| base" in done.stdout and "no significant difference" in done.stdout
 
 
+@pytest.mark.slow
 def test_report_lists_the_classes_that_changed(worse_store):
     """The report shows, per variant, the classes one Holm family over the whole suite
     (every variant × class) calls changed -- a subset of what the pair's own diff flags."""

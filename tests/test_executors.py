@@ -148,6 +148,7 @@ def test_longest_runs_go_first(tmp_path):
     assert run_cost(specs[2]) == 2 * run_cost(specs[0])
 
 
+@pytest.mark.slow
 def test_analytic_flops_match_the_profiler(tmp_path):
     from bench.flops import count_flops
     from bench.models import build_model

@@ -91,6 +91,7 @@ def test_cli_export(synthetic_store: Path, tmp_path: Path, capsys) -> None:
     assert "--variant and --seed only apply with --detections" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_load_results_is_re_exported_lazily(synthetic_store: Path) -> None:
     code = (
         "import sys, bench; assert 'pandas' not in sys.modules; "
@@ -111,6 +112,7 @@ def test_mlflow_missing_is_a_one_line_error(synthetic_store: Path, monkeypatch) 
         export_mlflow(synthetic_store, "sqlite:///unused.db")
 
 
+@pytest.mark.slow
 def test_mlflow_logs_runs_history_and_report(
     synthetic_store: Path, tmp_path: Path, monkeypatch
 ) -> None:

@@ -63,6 +63,7 @@ def layer_macs(model) -> int:
 # --------------------------------------------------------------------------- network in network
 
 
+@pytest.mark.slow
 def test_nin_mlpconv_blocks_and_hand_count():
     import keras
 
@@ -94,6 +95,7 @@ def test_nin_mlpconv_blocks_and_hand_count():
 # --------------------------------------------------------------------------- resnet
 
 
+@pytest.mark.slow
 def test_resnet_basic_blocks_projection_and_hand_count():
     import keras
 
@@ -119,6 +121,7 @@ def test_resnet_basic_blocks_projection_and_hand_count():
     assert flops(model) == 2 * macs
 
 
+@pytest.mark.slow
 def test_resnet_bottleneck_hand_count():
     config = model_config(
         family="resnet",
@@ -143,6 +146,7 @@ def test_resnet_bottleneck_hand_count():
 # --------------------------------------------------------------------------- scale-permuted
 
 
+@pytest.mark.slow
 def test_scale_permuted_goes_down_and_up_and_hand_count():
     import keras
 
@@ -175,6 +179,7 @@ def test_scale_permuted_goes_down_and_up_and_hand_count():
     assert flops(model) == 2 * macs
 
 
+@pytest.mark.slow
 def test_scale_permuted_odd_sizes_resample_exactly():
     config = model_config(
         family="scale_permuted",
@@ -224,6 +229,7 @@ def test_scale_permuted_wiring_errors_name_the_block(write_suite, blocks, where)
 # --------------------------------------------------------------------------- hierarchical
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("condition, fine_inputs", [("concat", 8 + 2), ("none", 8)])
 def test_hierarchical_two_named_outputs_and_hand_count(condition, fine_inputs):
     from bench.tasks import hierarchical
@@ -275,6 +281,7 @@ def test_hierarchical_history_renamed_like_one_output_runs():
 # --------------------------------------------------------------------------- ensemble
 
 
+@pytest.mark.slow
 def test_ensemble_sums_members_flops_and_params():
     import keras
 
@@ -340,6 +347,7 @@ def test_ensemble_member_errors_are_one_line_with_the_members_key_path(write_sui
 # --------------------------------------------------------------------------- keras.applications
 
 
+@pytest.mark.slow
 def test_keras_app_names_exist_and_validate_without_tensorflow():
     import keras
 
@@ -374,6 +382,7 @@ def test_keras_app_config_errors(model, says):
     assert says in str(info.value)
 
 
+@pytest.mark.slow
 def test_keras_app_small_instance_counts_like_its_layers():
     config = model_config(family="keras_app", name="MobileNetV2", alpha=0.35)
     model = build(config, (32, 32, 3), 10)

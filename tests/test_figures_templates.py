@@ -115,6 +115,7 @@ def assert_png(path: Path, min_bytes: int = 5000) -> None:
 
 
 # -- figures ---------------------------------------------------------------------------
+@pytest.mark.slow
 def test_all_figures_writes_valid_pngs(tmp_path: Path) -> None:
     runs = make_runs()
     per_class = pd.DataFrame(
@@ -157,6 +158,7 @@ def test_all_figures_writes_valid_pngs(tmp_path: Path) -> None:
     assert uri.startswith("data:image/png;base64,iVBORw0KGgo")
 
 
+@pytest.mark.slow
 def test_figures_edge_cases(tmp_path: Path) -> None:
     runs = make_runs()
     # one variant, one seed, no cost columns at all
@@ -200,6 +202,7 @@ def test_variant_order() -> None:
     assert palette["base"] == figures.BASELINE_COLOR and palette["b"] != palette["c"]
 
 
+@pytest.mark.slow
 def test_no_tensorflow_imported() -> None:
     code = (
         "import sys, bench.figures, bench.formatting; "
@@ -525,6 +528,7 @@ def test_per_class_table_in_both_formats() -> None:
     assert "| &lt;b&gt;x&lt;/b&gt; | 97.0% | 96.0% |" in md  # a name is text, not HTML
 
 
+@pytest.mark.slow
 def test_by_variant_figures_follow_the_metric_table(tmp_path: Path) -> None:
     runs = make_runs().assign(latency_ms=1.5)  # the same in every run: nothing to see
     runs["macs"] = runs["flops"] / 2  # seeds do not scatter it: the results table says it

@@ -72,6 +72,7 @@ def read_only_verbs(store: Path, out: Path) -> list[list[str]]:
     ]
 
 
+@pytest.mark.slow
 def test_every_reading_verb_leaves_the_store_bytes_unchanged(store: Path, tmp_path: Path, capsys) -> None:
     before = digest(store)
     assert sidecars(store) == []
@@ -85,6 +86,7 @@ def test_every_reading_verb_leaves_the_store_bytes_unchanged(store: Path, tmp_pa
     assert digest(store) == before and sidecars(store) == []
 
 
+@pytest.mark.slow
 def test_an_old_schema_is_read_as_it_is_not_migrated(store: Path, tmp_path: Path, capsys) -> None:
     db = sqlite3.connect(store)
     db.execute("DROP TABLE claims")
@@ -114,6 +116,7 @@ def test_a_store_being_written_is_read_beside_its_writer(store: Path) -> None:
                 reader.delete_runs(["x"])
 
 
+@pytest.mark.slow
 def test_a_store_on_a_read_only_path_is_readable(store: Path, tmp_path: Path) -> None:
     place = tmp_path / "archive"
     place.mkdir()
@@ -165,6 +168,7 @@ def test_not_a_store_only_when_it_is_not_one(store: Path, tmp_path: Path) -> Non
         ResultStore(text / "results.sqlite")
 
 
+@pytest.mark.slow
 def test_permission_problems_have_their_own_messages(store: Path, tmp_path: Path) -> None:
     locked = tmp_path / "locked.sqlite"
     shutil.copy(store, locked)
@@ -229,6 +233,7 @@ RUN_DAMAGE = {
 }  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(RUN_DAMAGE))
 def test_a_damaged_run_is_listed_as_damaged_and_the_rest_still_report(
     store: Path, tmp_path: Path, capsys, case: str
@@ -298,6 +303,7 @@ def test_damaged_store_metadata_is_one_line_for_every_verb(
 
 
 # -- writing: whole or not at all, one line when the disk says no --------------------------------------
+@pytest.mark.slow
 def test_a_report_on_a_full_disk_leaves_the_earlier_report_intact(store: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     from bench import files
 
@@ -476,6 +482,7 @@ def test_an_os_error_no_verb_caught_is_one_line(capsys) -> None:
 
 
 # -- publish never deletes outside --out ------------------------------------------------------------
+@pytest.mark.slow
 def test_publish_with_a_hostile_site_json_leaves_everything_outside_untouched(store: Path, tmp_path: Path) -> None:
     from bench.publish import publish_site
 
@@ -500,6 +507,7 @@ def test_publish_with_a_hostile_site_json_leaves_everything_outside_untouched(st
     assert (site / "tiny" / "report.html").is_file()
 
 
+@pytest.mark.slow
 def test_publish_refuses_a_link_where_a_page_goes(store: Path, tmp_path: Path, capsys) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -514,6 +522,7 @@ def test_publish_refuses_a_link_where_a_page_goes(store: Path, tmp_path: Path, c
     assert not [p for p in site.iterdir() if p.name.startswith(".")]
 
 
+@pytest.mark.slow
 def test_publish_stale_pages_it_made_are_still_removed(store: Path, tmp_path: Path) -> None:
     from bench.publish import publish_site
 

@@ -175,6 +175,7 @@ def quickstart_ru(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, P
     return md_path.read_text(encoding="utf-8"), html_path.read_text(encoding="utf-8"), store
 
 
+@pytest.mark.slow
 def test_russian_quickstart_report_has_no_english_boilerplate(quickstart_ru) -> None:
     md, html, _ = quickstart_ru
     assert '<html lang="ru">' in html
@@ -188,6 +189,7 @@ def test_russian_quickstart_report_has_no_english_boilerplate(quickstart_ru) -> 
     assert "ValueError: out of memory" in md  # the error text itself is quoted, not translated
 
 
+@pytest.mark.slow
 def test_lang_argument_overrides_the_suite(quickstart_ru, tmp_path: Path) -> None:
     _, _, store = quickstart_ru
     _, html_path = render_report(store, out_dir=tmp_path, lang="en")
@@ -197,6 +199,7 @@ def test_lang_argument_overrides_the_suite(quickstart_ru, tmp_path: Path) -> Non
         render_report(store, out_dir=tmp_path, lang="de")
 
 
+@pytest.mark.slow
 def test_english_report_speaks_english(synthetic_store: Path) -> None:
     md, html = (p.read_text(encoding="utf-8") for p in render_report(synthetic_store))
     for text in ("## What was run", "## Conclusions", "| variant", "FLOPs = 2 × multiply-adds"):

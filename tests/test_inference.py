@@ -86,6 +86,7 @@ def test_holm_matches_the_step_down_definition():
     assert I.holm(np.vstack([p, p]))[1] == pytest.approx(I.holm(p))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("effects", [[0.0] * 5, [0.0, 0.0, 0.004, 0.006, 0.01]],
                          ids=["a/a", "mixed"])  # fmt: skip
 def test_no_row_has_a_verdict_and_an_interval_that_disagree(effects):
@@ -116,6 +117,7 @@ def test_interval_reading_says_what_is_ruled_out():
     assert I.read_interval(0.01, 0.05, 0.02).sign == 1
 
 
+@pytest.mark.slow
 def test_per_class_family_flags_a_class_in_at_most_alpha_of_a_a_reports():
     rng = np.random.default_rng(3)
     n_reports, m, classes, seeds = 2000, 5, 10, 5
@@ -140,6 +142,7 @@ def test_per_class_family_flags_a_class_in_at_most_alpha_of_a_a_reports():
 # --------------------------------------------------------------------------- failure rates
 
 
+@pytest.mark.slow
 def test_fisher_flags_different_failure_rates_and_rarely_equal_ones():
     assert I.compare_rates(0, 12, 7, 12).differs
     assert not I.compare_rates(0, 10, 3, 10).differs  # 3/10 vs 0/10: p ≈ 0.21
@@ -164,6 +167,7 @@ def test_equivalence_decides_a_same_claim_even_when_the_difference_is_significan
     assert not I.equivalence(I.mean_difference([0.9, 0.9], [0.9, 0.9]), 0.01).equivalent
 
 
+@pytest.mark.slow
 def test_equivalence_at_the_margin_is_claimed_in_at_most_alpha():
     rng = np.random.default_rng(6)
     margin = 0.005
@@ -193,6 +197,7 @@ def _gate_fails(old, new, margin, pairing_real):
     return I.regression_gate(tests).any_failed
 
 
+@pytest.mark.slow
 def test_paired_regression_gate_catches_half_a_point_with_few_false_alarms():
     rng = np.random.default_rng(7)
     n, margin, sims = 5, 0.001, 1000
@@ -256,6 +261,7 @@ def test_plan_seeds_from_a_pilot_with_run_times():
 # --------------------------------------------------------------------------- bootstrap
 
 
+@pytest.mark.slow
 def test_two_level_bootstrap_covers_seeds_and_test_examples():
     rng = np.random.default_rng(10)
     examples, seeds = 400, 6

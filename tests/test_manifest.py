@@ -162,6 +162,7 @@ def test_a_schema_2_store_is_migrated_and_reads_without_manifests(synthetic_stor
         assert set(store.run_manifests()) == {key}
 
 
+@pytest.mark.slow
 def test_show_and_export_config_include_the_manifest(synthetic_store: Path, capsys) -> None:
     key, recorded = _with_manifest(synthetic_store)
     with ResultStore(synthetic_store, create=False) as store:

@@ -13,6 +13,7 @@ def cnn_config(**model):
     return RunConfig.model_validate({"dataset": {"name": "digits"}, "model": model}).model
 
 
+@pytest.mark.slow
 def test_cnn_follows_its_config():
     import keras
 
@@ -40,6 +41,7 @@ def test_cnn_follows_its_config():
     assert [l for l in model.layers if type(l).__name__ == "Flatten"][0].output.shape[-1] == 45
 
 
+@pytest.mark.slow
 def test_flops_equal_hand_count_for_a_small_cnn():
     from bench.flops import count_flops, count_macs
     from bench.models import build_model
@@ -63,6 +65,7 @@ def test_flops_equal_hand_count_for_a_small_cnn():
     assert count_macs(model) == macs
 
 
+@pytest.mark.slow
 def test_python_builder_family(tmp_path, monkeypatch):
     (tmp_path / "my_models.py").write_text(
         "import keras\n"

@@ -60,6 +60,7 @@ def _table_after(md: str, heading: str) -> list[list[str]]:
     return [row for row in block if not set("".join(row)) <= set("-:|")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_a_registered_metric_shows_in_every_view(error_store: Path, tmp_path: Path, capsys, lang: str) -> None:
     label = LABELS[lang]
@@ -100,6 +101,7 @@ def test_a_registered_metric_shows_in_every_view(error_store: Path, tmp_path: Pa
     assert (described["error_rate"]["direction"], described["error_rate"]["kind"]) == ("lower", "fraction")
 
 
+@pytest.mark.slow
 def test_the_metric_is_gone_once_unregistered(error_store: Path, tmp_path: Path) -> None:
     metrics.unregister("error_rate")
     md = render_report(error_store, out_dir=tmp_path / "after")[0].read_text()
@@ -183,6 +185,7 @@ def _with_suite_manifest(store_path: Path) -> None:
         )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_russian_report_and_diff_hold_no_english_catalog_word(tmp_path: Path, capsys) -> None:
     from bench import results
 
@@ -316,6 +319,7 @@ def _modules_writing(predicate: Any) -> set[str]:
     }
 
 
+@pytest.mark.slow
 def test_the_store_file_name_is_written_in_one_module() -> None:
     assert _modules_writing(lambda s: "results.sqlite" in s) == {"bench/layout.py"}
 
@@ -331,6 +335,7 @@ def test_run_statuses_are_written_in_one_module() -> None:
         assert {m for m in writing if not m.startswith("bench/words/")} <= {"bench/status.py"}, status
 
 
+@pytest.mark.slow
 def test_metric_facts_live_in_the_metric_table_and_the_tasks() -> None:
     owners = {"bench/metrics.py"} | {
         str(p.relative_to(BENCH.parent)) for p in (BENCH / "tasks").glob("*.py")

@@ -86,6 +86,7 @@ def test_bad_plan_options_are_one_line_and_exit_2(store, capsys, args, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_plan_never_imports_tensorflow(store):
     code = (
         "import sys; from bench.cli import main; "

@@ -62,6 +62,7 @@ def html_pages(site: Path) -> list[Path]:
     return sorted(site.rglob("*.html"))
 
 
+@pytest.mark.slow
 def test_site_has_an_index_a_page_per_suite_and_a_diff(published: Path) -> None:
     assert {p.relative_to(published).as_posix() for p in html_pages(published)} == {
         "index.html", "evil/report.html", "copied/report.html", "diff.html",
@@ -88,6 +89,7 @@ def test_site_has_an_index_a_page_per_suite_and_a_diff(published: Path) -> None:
         assert re.search(r'<nav class="site"[^>]*>\s*<a href="(\.\./)?index.html">', text), page
 
 
+@pytest.mark.slow
 def test_every_page_is_self_contained_and_escapes_user_text(published: Path) -> None:
     for page in html_pages(published):
         text = page.read_text(encoding="utf-8")
@@ -103,6 +105,7 @@ def test_every_page_is_self_contained_and_escapes_user_text(published: Path) -> 
                 assert (page.parent / link).is_file(), (page, link)
 
 
+@pytest.mark.slow
 def test_copied_report_keeps_its_language_and_metadata(published: Path) -> None:
     import json
 
@@ -113,11 +116,13 @@ def test_copied_report_keeps_its_language_and_metadata(published: Path) -> None:
     assert "Все отчёты" in (published / "copied" / "report.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_seed_rows_are_in_the_site_report(published: Path) -> None:
     text = (published / "evil" / "report.html").read_text(encoding="utf-8")
     assert text.count('<tr class="seed">') == 6 and 'id="show-seeds"' in text
 
 
+@pytest.mark.slow
 def test_base_url_sets_canonical_links_and_keeps_relative_ones(
     synthetic_store: Path, tmp_path: Path
 ) -> None:
@@ -137,6 +142,7 @@ def test_base_url_sets_canonical_links_and_keeps_relative_ones(
             publish_site(synthetic_store.parent.parent, tmp_path / "site", base_url=bad)
 
 
+@pytest.mark.slow
 def test_publishing_again_drops_pages_of_suites_that_are_gone(
     published: Path, tmp_path: Path
 ) -> None:
@@ -176,6 +182,7 @@ def test_publish_mistakes_are_one_line_errors(synthetic_store: Path, tmp_path: P
         publish_site(reports, tmp_path / "site", lang="de")
 
 
+@pytest.mark.slow
 def test_serve_answers_on_localhost_and_stops(published: Path) -> None:
     from bench.publish import serve
 
@@ -200,6 +207,7 @@ def test_serve_answers_on_localhost_and_stops(published: Path) -> None:
         serve(published / "evil", 0)
 
 
+@pytest.mark.slow
 def test_cli_publish_serve_runs_until_ctrl_c(published: Path, tmp_path: Path) -> None:
     """`bench publish --serve --port 0` in a subprocess: fetch the index, then Ctrl-C (SIGINT)."""
     reports = tmp_path / "reports"
@@ -234,6 +242,7 @@ def test_cli_publish_serve_runs_until_ctrl_c(published: Path, tmp_path: Path) ->
     assert "stopped" in out and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_cli_publish_writes_the_site(synthetic_store: Path, tmp_path: Path, capsys) -> None:
     from bench.cli import main
 

@@ -10,6 +10,7 @@ from bench.report import render_report
 from tests.conftest import TINY_SUITE, build_synthetic_store
 
 
+@pytest.mark.slow
 def test_report_shows_results_conclusions_and_claims(synthetic_store):
     md_path, html_path = render_report(synthetic_store)
     md, html = md_path.read_text(), html_path.read_text()
@@ -25,6 +26,7 @@ def test_report_shows_results_conclusions_and_claims(synthetic_store):
     assert "data:image/png;base64," in html
 
 
+@pytest.mark.slow
 def test_html_escapes_user_text(tmp_path):
     text = TINY_SUITE.replace("name: tanh", "name: <b>x</b>").replace(
         "claim: {metric: accuracy, direction: same}",
@@ -36,6 +38,7 @@ def test_html_escapes_user_text(tmp_path):
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
 
 
+@pytest.mark.slow
 def test_user_templates_override_defaults(synthetic_store, tmp_path):
     custom = tmp_path / "tpl"
     custom.mkdir()
@@ -45,6 +48,7 @@ def test_user_templates_override_defaults(synthetic_store, tmp_path):
     assert "<table" in html_path.read_text()  # the packaged HTML template still applies
 
 
+@pytest.mark.slow
 def test_a_clearly_worse_variant_is_reported_worse(tmp_path):
     store = build_synthetic_store(
         tmp_path / "r" / "results.sqlite",
@@ -63,6 +67,7 @@ HOSTILE_SUITE = (
 )
 
 
+@pytest.mark.slow
 def test_markdown_report_shows_hostile_user_text_as_written(tmp_path):
     """Names, titles, notes and descriptions reach report.md escaped (no raw HTML, no link,
     no emphasis or math) and reach the figures as plain text (no math parser error)."""
@@ -88,6 +93,7 @@ def _tree_bytes(folder) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_an_unchanged_store_renders_byte_identical_files(tmp_path):
     """A committed report stays unchanged when rendered again: no clock in the text, no
     software version or date in the figures, the store itself untouched."""
@@ -110,6 +116,7 @@ def test_an_unchanged_store_renders_byte_identical_files(tmp_path):
     assert store.read_bytes() == stored
 
 
+@pytest.mark.slow
 def test_figures_for_print_in_svg_and_pdf(tmp_path):
     import shutil
 

@@ -92,6 +92,7 @@ def test_design_looks_run_from_the_suite_seeds_to_the_maximum():
         S.SequentialDesign(looks=(5, 3))
 
 
+@pytest.mark.slow
 def test_paired_boundaries_are_calibrated_to_the_exact_t_law():
     design = S.make_design(3, 10, spending="pocock")
     calibrated = design.nominal_p(0.05, paired=True)
@@ -111,6 +112,7 @@ def test_paired_boundaries_are_calibrated_to_the_exact_t_law():
 # --------------------------------------------------------------------------- error rates
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("paired", [True, False], ids=["paired", "welch"])
 @pytest.mark.parametrize("n0,max_seeds", [(3, 10), (5, 10), (3, 20), (5, 20)])
 def test_family_wise_false_positives_stay_at_alpha_and_power_is_reported(n0, max_seeds, paired):
@@ -138,6 +140,7 @@ def test_family_wise_false_positives_stay_at_alpha_and_power_is_reported(n0, max
     assert np.all(res1.rejected[res1.rejected] == (res1.rci_low > 0)[res1.rejected])
 
 
+@pytest.mark.slow
 def test_pocock_spending_also_keeps_the_family_wise_rate():
     design = S.make_design(3, 10, spending="pocock")
     res, *_ = simulate(design, 4000, 5, 0.0, paired=True, seed=11)
@@ -146,6 +149,7 @@ def test_pocock_spending_also_keeps_the_family_wise_rate():
     assert single.rejected.mean() <= 0.055
 
 
+@pytest.mark.slow
 def test_stop_rules_never_add_false_positives():
     design = S.make_design(5, 20)
     with_rules, *_ = simulate(design, 3000, 5, 0.0, paired=True, min_effect=0.005, seed=3)
@@ -156,6 +160,7 @@ def test_stop_rules_never_add_false_positives():
 # --------------------------------------------------------------------------- one suite
 
 
+@pytest.mark.slow
 def test_decide_look_matches_the_batch_simulation_look_by_look():
     design = S.make_design(3, 10)
     rng = np.random.default_rng(5)

@@ -156,6 +156,7 @@ def _architecture(model: Any) -> Any:
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in SEED_SUITES if n != "cifar100-seed"])
 def test_quick_profile_data_is_offline_and_shaped_as_the_config_says(name):
     """The quick profiles run without any downloaded file (cifar100-seed cannot: no

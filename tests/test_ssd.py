@@ -50,6 +50,7 @@ def test_targets_are_matched_classes_and_encodings() -> None:
     assert set(np.unique(y[0, :, 0])) == {0.0, 8.0} and not y[1].any()
 
 
+@pytest.mark.slow
 def test_network_predicts_one_row_per_default_box() -> None:
     config = ssd.Config(**SMALL)
     model = ssd.build(config, (30, 20, 1), 4)
@@ -79,6 +80,7 @@ def _reference_loss(y_true: np.ndarray, y_pred: np.ndarray, columns: int, hard: 
     return total / max(matched, 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("negatives", ["hard", "all"])
 def test_multibox_loss_matches_the_paper_written_out(negatives: str) -> None:
     config = ssd.Config(**{**SMALL, "negatives": negatives})

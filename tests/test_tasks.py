@@ -73,6 +73,7 @@ def test_top5_only_beyond_five_classes_and_one_output_required():
         task.evaluate({"a": np.zeros((12, 4)), "b": np.zeros((12, 4))}, data)
 
 
+@pytest.mark.slow
 def test_loss_matches_keras_sparse_cross_entropy():
     import keras
 

@@ -54,6 +54,7 @@ def _series(accumulator, tag: str) -> list[tuple[int, float]]:
     return [(e.step, float(tensor_util.make_ndarray(e.tensor_proto))) for e in accumulator.Tensors(tag)]
 
 
+@pytest.mark.slow
 def test_tensorboard_export_reads_back_as_the_stores_history_and_hparams(
     store: Path, tmp_path: Path, capsys
 ) -> None:
@@ -122,6 +123,7 @@ def test_export_refuses_a_foreign_folder_and_replaces_its_own(store: Path, tmp_p
     assert main(["export", str(store), "--tensorboard", str(out), "--format", "csv"]) == 2
 
 
+@pytest.mark.slow
 def test_tensorboard_export_never_imports_tensorflow(store: Path, tmp_path: Path) -> None:
     code = (
         "import sys; from bench.tensorboard_export import export_tensorboard\n"
