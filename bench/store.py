@@ -136,6 +136,15 @@ class RunResult:
     manifest: dict[str, Any] = field(default_factory=dict)  # see bench.manifest
 
 
+#: Per-run arrays named so hold a few examples (the test images a report draws), not one
+#: row per test item: they are exempt from the rule that a run's arrays share one length.
+SAMPLE_PREFIX = "sample_"
+
+
+def _per_item(name: str) -> bool:
+    return not name.startswith(SAMPLE_PREFIX)
+
+
 def _to_blob(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, np.asarray(array), allow_pickle=False)
@@ -623,7 +632,8 @@ class ResultStore:
             if isinstance(shape, str):
                 problems[key] = f"{name} {shape}"
                 continue
-            lengths.setdefault(key, {})[name] = shape[0] if shape else 1
+            if _per_item(name):
+                lengths.setdefault(key, {})[name] = shape[0] if shape else 1
         for key, by_name in lengths.items():
             if key not in problems and len(set(by_name.values())) > 1:
                 shown = ", ".join(f"{n} {v}" for n, v in sorted(by_name.items()))
@@ -665,7 +675,7 @@ class ResultStore:
                 raise BenchError(
                     f"{self.path}: damaged table predictions, run {key}: {name} {exc}"
                 ) from None
-        if len({len(a) if a.ndim else 1 for a in arrays.values()}) > 1:
+        if len({len(a) if a.ndim else 1 for n, a in arrays.items() if _per_item(n)}) > 1:
             raise BenchError(
                 f"{self.path}: damaged table predictions, run {key}: arrays of different lengths"
             )

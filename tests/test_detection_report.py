@@ -18,8 +18,9 @@ import pytest
 from bench import tasks
 from bench.detection.evaluation import evaluate_detections
 from bench.detection.items import unpack
-from bench.detection.views import item_views, paired_test
+from bench.detection.views import PICTURE_IMAGES, SAMPLE_IMAGES, item_views, paired_test
 from bench.errors import BenchError
+from bench.store import ResultStore
 
 CLASSES = [str(d) for d in range(10)]
 CANVAS = 32
@@ -102,8 +103,9 @@ def _items(gt, dets) -> dict[str, np.ndarray]:
     }
 
 
-def build_detection_store(path: Path, hit_rates: dict[str, float] | None = None) -> Path:
-    """A store of one detection suite, every run's detections scripted."""
+def build_detection_store(path: Path, hit_rates: dict[str, float] | None = None, samples: bool = False) -> Path:
+    """A store of one detection suite, every run's detections scripted; ``samples``: each
+    run also stores its first test images, as a trained run does."""
     from bench.store import ResultStore, RunResult
     from bench.suite import load_suite
 
@@ -120,6 +122,9 @@ def build_detection_store(path: Path, hit_rates: dict[str, float] | None = None)
                          [(s.variant, s.seed, s.key) for s in specs])  # fmt: skip
         for spec in specs:
             items = _items(gt, _detections(gt, hit_rates[spec.variant], rng))
+            if samples:
+                items[SAMPLE_IMAGES] = np.random.default_rng(spec.seed).integers(
+                    0, 256, (PICTURE_IMAGES, CANVAS, CANVAS, 1), dtype=np.uint8)  # fmt: skip
             stored_gt, stored_dets = unpack(items)
             scores = evaluate_detections(stored_gt, stored_dets, len(CLASSES))
             metrics = {m: float(scores[m]) for m in ("map50", "map50_voc07", "map", "map50_coco", "recall100")}
@@ -240,6 +245,24 @@ def test_report_of_a_detection_store_shows_its_task_views(detection_store: Path,
     if lang == "ru":
         english = re.compile(r"\b(?:precision|recall|bootstrap|images|boxes|predicted|ground truth)\b", re.I)
         assert not english.search(md), english.search(md)
+
+
+@pytest.mark.slow
+def test_the_picture_is_drawn_from_the_stored_images_without_the_dataset(tmp_path: Path, monkeypatch) -> None:
+    """A copied store, where its dataset is absent, still shows test images with boxes."""
+    import bench.datasets
+
+    store = build_detection_store(tmp_path / "s" / "results.sqlite", samples=True)
+    with ResultStore(store, create=False) as opened:  # arrays of a few examples are not damage
+        key = opened.runs_frame()["key"].iloc[0]
+        assert opened.predictions(key)[SAMPLE_IMAGES].shape == (PICTURE_IMAGES, CANVAS, CANVAS, 1)
+
+    def no_dataset(*args, **kwargs):
+        raise AssertionError("the dataset was loaded")
+
+    monkeypatch.setattr(bench.datasets, "load_dataset", no_dataset)
+    md, _, pngs = _report(store, tmp_path / "out", "en")
+    assert "detections.png" in pngs and "damaged 0" in md
 
 
 @pytest.mark.slow

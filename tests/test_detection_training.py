@@ -22,6 +22,7 @@ from bench.detection.evaluation import evaluate_detections
 from bench.detection.items import map50_of, pack, ranked_matches, unpack
 from bench.errors import BenchError
 from bench.models import ssd
+from bench.detection.views import PICTURE_IMAGES, SAMPLE_IMAGES
 from bench.tasks.detection import Detection, multibox_loss
 
 SHAPE = (32, 32, 1)
@@ -84,7 +85,9 @@ def test_scripted_perfect_detections_score_one_and_are_stored_as_padded_arrays()
     assert evaluation.metrics["map50"] == pytest.approx(1.0)
     assert evaluation.metrics["map50_voc07"] == pytest.approx(1.0)
     assert evaluation.metrics["map"] > 0.9
-    items = evaluation.items
+    items = dict(evaluation.items)
+    samples = items.pop(SAMPLE_IMAGES)  # the first test images, for the report's picture
+    assert samples.dtype == np.uint8 and samples.shape == (3, *SHAPE)  # fewer than PICTURE_IMAGES here
     assert {k: v.shape[0] for k, v in items.items()} == dict.fromkeys(items, 3)  # the store's equal-length rule
     assert items["gt_labels"].tolist() == [[0, 1], [2, -1], [-1, -1]]
     assert items["det_labels"][2].max() == -1  # the empty image: only padding
@@ -267,6 +270,7 @@ def test_a_tiny_ssd_suite_runs_through_bench_run_and_stores_map50_and_detections
         assert all(np.isfinite(run[m]) for m in ("map50_voc07", "map", "recall100", "loss"))
         items = store.predictions(run["key"])
         assert items["gt_boxes"].shape[0] == 16 and items["det_scores"].shape[0] == 16
+        assert items[SAMPLE_IMAGES].shape == (PICTURE_IMAGES, 24, 24, 1) and items[SAMPLE_IMAGES].max() > 0
         gt, detections = unpack(items)
         assert evaluate_detections(gt, detections, 10)["map50"] == pytest.approx(run["map50"], abs=1e-12)
     store.close()

@@ -19,6 +19,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 
 from bench.detection.items import RankedMatches, ranked_matches, unpack
+from bench.store import SAMPLE_PREFIX
 from bench.tasks._base import FigureRequest, ItemViews, PairedTest, RunItems, TaskFigure
 from bench.words import t
 
@@ -50,8 +51,9 @@ PICTURE_MIN_SCORE = 0.5
 _GT_ARRAYS = ("gt_boxes", "gt_labels")
 #: The per-class score of the report's per-class table (VOC AP at IoU 0.5).
 PER_CLASS_METRIC = "ap50"
-#: Test images the run stored itself (uint8, the first ones of the test split).
-SAMPLE_IMAGES = "sample_images"
+#: Test images the run stored itself (uint8, the first PICTURE_IMAGES of the test split),
+#: so the picture needs no dataset where the report is made.
+SAMPLE_IMAGES = f"{SAMPLE_PREFIX}images"
 
 
 # -- per-class view -------------------------------------------------------------------------
@@ -232,6 +234,12 @@ def mean_pr_curves(runs: Sequence[Mapping[str, np.ndarray]], num_classes: int, g
 
 
 # -- pictures ------------------------------------------------------------------------------
+def sample_images(x_test: np.ndarray) -> np.ndarray:
+    """The first PICTURE_IMAGES test images as uint8, for a run to store beside its boxes."""
+    first = np.asarray(x_test[:PICTURE_IMAGES], dtype=np.float64)
+    return np.clip(np.rint(first * 255.0), 0, 255).astype(np.uint8)
+
+
 def test_images(run: RunItems, count: int) -> Optional[np.ndarray]:
     """The first ``count`` test images of a run in [0, 1]: those it stored, else loaded again
     from its dataset section (no TensorFlow); None when neither is possible here (say,

@@ -25,6 +25,7 @@ import numpy as np
 from bench.datasets.detection_splits import DETECTION_TARGETS, image_objects
 from bench.detection.evaluation import METRIC_NAMES, evaluate_detections
 from bench.detection.items import pack, unpack
+from bench.detection.views import SAMPLE_IMAGES, sample_images
 from bench.errors import BenchError
 from bench.metrics import Direction, Kind, Metric, register
 from bench.tasks._base import Evaluation, FigureRequest, ItemViews, PairedTest, Task, TaskFigure, only_output
@@ -125,6 +126,7 @@ class Detection(Task):
         scores = evaluate_detections(gt, stored, data.num_classes)
         metrics = {name: float(scores[name]) for name in METRIC_NAMES}
         metrics["loss"] = multibox_loss(self.fit_targets(data, "test"), raw, config, data.num_classes)
+        items[SAMPLE_IMAGES] = sample_images(data.x_test)  # the report's picture, without the dataset
         return Evaluation(metrics=metrics, items=items)
 
     # -- read side -----------------------------------------------------------------------
