@@ -32,7 +32,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from bench import analysis, metrics, sequential, words
+from bench import analysis, formatting, metrics, sequential, words
 from bench.errors import BenchError
 from bench.layout import default_store_path
 from bench.runner import run_suite
@@ -79,7 +79,8 @@ class AdaptiveSummary:
     paired: bool = False
     metric: str = "accuracy"
 
-    def line(self, lang: str = "en") -> str:
+    def line(self, lang: Optional[str] = None) -> str:
+        """The console's summary: rounds, runs trained, and how many variants got each verdict."""
         counts: dict[str, int] = {}
         for verdict in self.verdicts.values():
             counts[verdict] = counts.get(verdict, 0) + 1
@@ -163,7 +164,7 @@ def design_paired(suite: Suite, names: Sequence[str]) -> bool:
 
 
 def plan_look(
-    look: sequential.LookDecision, seeds: Mapping[str, int], baseline: str, lang: str = "en"
+    look: sequential.LookDecision, seeds: Mapping[str, int], baseline: str, lang: Optional[str] = None
 ) -> SeedPlan:
     """Turn one look of the design into new seed counts, with the words for each.
 
@@ -175,23 +176,24 @@ def plan_look(
         if v.decision is sequential.Decision.CONTINUE and v.next_seeds > seeds[v.variant]:
             plan.raise_to[v.variant] = v.next_seeds
             plan.reasons[v.variant] = words.t(
-                "adaptive.why_look", lang, p=_p(v.p_value), boundary=_p(v.nominal_p),
-                spent=_p(v.alpha_spent),
+                "adaptive.why_look", lang, p=_p(v.p_value, lang), boundary=_p(v.nominal_p, lang),
+                spent=_p(v.alpha_spent, lang),
             )  # fmt: skip
         elif v.decision.stops:
             plan.stopped[v.variant] = words.t(
-                _STOP_KEYS[v.decision], lang, n=v.seeds, p=_p(v.p_value), boundary=_p(v.nominal_p)
-            )
+                _STOP_KEYS[v.decision], lang, n=v.seeds, p=_p(v.p_value, lang),
+                boundary=_p(v.nominal_p, lang),
+            )  # fmt: skip
     if look.baseline_next_seeds > seeds[baseline]:
         plan.raise_to[baseline] = look.baseline_next_seeds
         plan.reasons[baseline] = words.t("adaptive.why_baseline", lang)
     return plan
 
 
-def _p(value: Any) -> str:
+def _p(value: Any, lang: Optional[str] = None) -> str:
     if value is None or not math.isfinite(float(value)):
-        return words.t("word.not_available")
-    return f"{float(value):.3g}"
+        return words.t("word.not_available", lang)
+    return formatting.number(float(value), 3)
 
 
 def run_until_conclusive(
@@ -203,12 +205,13 @@ def run_until_conclusive(
     metric: str = "accuracy",
     spending: str = sequential.Spending.OBRIEN_FLEMING.value,
     say: Callable[[str], None] = print,
+    lang: Optional[str] = None,
     **run_options: Any,
 ) -> AdaptiveSummary:
     """After a normal run of ``suite``: add seeds look by look as the design says.
 
     ``only`` limits the variants considered (the baseline always takes part);
-    ``say`` prints one line per round; ``run_options`` go to :func:`run_suite`.  The
+    ``say`` prints one line per round, in ``lang``; ``run_options`` go to :func:`run_suite`.  The
     design's first look is the baseline's seed count (at least 2); variants between
     looks are first brought to the next look.
     """
@@ -236,7 +239,7 @@ def run_until_conclusive(
     summary.paired = paired
     while True:
         seeds = {name: suite.variant(name).config.train.seeds for name in considered}
-        plan = _to_looks(design, seeds, suite.baseline)
+        plan = _to_looks(design, seeds, suite.baseline, lang)
         if not plan.raise_to:
             with ResultStore(path, create=False) as store:
                 runs = store.runs_frame(suite.name)
@@ -252,16 +255,16 @@ def run_until_conclusive(
                 paired=paired, min_effect=summary.target_effect,
             )  # fmt: skip
             summary.last_look = look
-            plan = plan_look(look, seeds, suite.baseline)
+            plan = plan_look(look, seeds, suite.baseline, lang)
             summary.stopped = plan.stopped
             if not plan.raise_to:
                 break
         summary.rounds += 1
         say(
             words.t(
-                "adaptive.round", n=summary.rounds,
+                "adaptive.round", lang, n=summary.rounds,
                 plans="; ".join(
-                    words.t("adaptive.plan", variant=name, have=seeds[name], target=n,
+                    words.t("adaptive.plan", lang, variant=name, have=seeds[name], target=n,
                             why=plan.reasons[name])
                     for name, n in plan.raise_to.items()
                 ),
@@ -269,10 +272,10 @@ def run_until_conclusive(
         )  # fmt: skip
         for name, n in plan.raise_to.items():
             _set_seeds(suite, name, n)
-        result = run_suite(suite, path, only=list(plan.raise_to), **run_options)
+        result = run_suite(suite, path, only=list(plan.raise_to), lang=lang, **run_options)
         summary.trained += result.trained
         if getattr(result, "not_started", None):  # the time budget ran out: no more rounds
-            summary.stopped = {name: words.t("adaptive.stop_budget") for name in plan.raise_to}
+            summary.stopped = {name: words.t("adaptive.stop_budget", lang) for name in plan.raise_to}
             summary.out_of_time = True
             break
     summary.seeds = {name: suite.variant(name).config.train.seeds for name in considered}
@@ -297,7 +300,8 @@ def _at_look(values: np.ndarray, looks: Sequence[int]) -> np.ndarray:
 
 
 def _to_looks(
-    design: sequential.SequentialDesign, seeds: Mapping[str, int], baseline: str
+    design: sequential.SequentialDesign, seeds: Mapping[str, int], baseline: str,
+    lang: Optional[str] = None,
 ) -> SeedPlan:
     """Bring every side to a look of the design (the first look for the baseline at least)."""
     plan = SeedPlan()
@@ -308,12 +312,12 @@ def _to_looks(
         target = next((n for n in looks if n >= have), looks[-1])
         if target > have:
             plan.raise_to[name] = target
-            plan.reasons[name] = words.t("adaptive.why_first_look", n=target)
+            plan.reasons[name] = words.t("adaptive.why_first_look", lang, n=target)
     base_needed = max([seeds[baseline], *plan.raise_to.values(), looks[0]])
     base_target = next((n for n in looks if n >= base_needed), looks[-1])
     if base_target > seeds[baseline]:
         plan.raise_to[baseline] = base_target
-        plan.reasons[baseline] = words.t("adaptive.why_baseline")
+        plan.reasons[baseline] = words.t("adaptive.why_baseline", lang)
     return plan
 
 

@@ -40,7 +40,7 @@ from rich.progress import (
 from bench.errors import AllRunsFailedError, BenchError, StoreWriteError
 from bench.executors import Executor, make_executor
 from bench.executors.sizing import JobsArg, longest_first
-from bench import formatting, layout, metrics
+from bench import formatting, layout, metrics, words
 from bench.manifest import suite_manifest
 from bench.status import Status, failure_cause
 from bench.store import Claimant, ResultStore, RunResult
@@ -69,33 +69,36 @@ class RunSummary:
         """Runs were trained, and every one of them failed."""
         return self.trained > 0 and self.statuses.get(Status.FAILED.value, 0) == self.trained
 
-    def failure_line(self) -> str:
+    def failure_line(self, lang: Optional[str] = None) -> str:
         """Every trained run failed: how many, and the causes, most common first."""
         shown = "; ".join(
-            f"{n}× {cause if len(cause) <= 240 else cause[:239] + '…'}"
+            words.t("run.cause", lang, n=n, cause=cause if len(cause) <= 240 else cause[:239] + "…")
             for cause, n in self.causes.most_common(3)
         )
         more = len(self.causes) - 3
-        extra = f"; and {more} other cause{'s' * (more > 1)}" if more > 0 else ""
-        return (
-            f"all {self.trained} runs failed: {shown}{extra}; nothing new to report "
-            f"(`bench show {self.store_path} VARIANT` has each run's error)"
-        )
+        if more > 0:
+            shown += words.t("run.other_causes_one" if more == 1 else "run.other_causes_many", lang, n=more)
+        command = f"`bench show {self.store_path} {words.t('run.variant_argument', lang)}`"
+        return words.t("run.all_failed", lang, n=self.trained, causes=shown, command=command)
 
-    def raise_if_all_failed(self) -> None:
+    def raise_if_all_failed(self, lang: Optional[str] = None) -> None:
         """Exit status 1 with :meth:`failure_line` when every trained run failed."""
         if self.all_failed:
-            raise AllRunsFailedError(self.failure_line())
+            raise AllRunsFailedError(self.failure_line(lang))
 
-    def line(self) -> str:
-        done = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items())) or "nothing new"
-        extra = f", {self.elsewhere} trained by another bench run" if self.elsewhere else ""
+    def line(self, lang: Optional[str] = None) -> str:
+        """The console's summary of the call: planned, skipped, trained by status, time, store."""
+        done = words.t("sentence.list_sep", lang).join(
+            words.t("run.status_count", lang, n=n, status=words.status_word(s, lang))
+            for s, n in sorted(self.statuses.items())
+        ) or words.t("run.nothing_new", lang)
+        extra = words.t("run.elsewhere", lang, n=self.elsewhere) if self.elsewhere else ""
         if self.not_started:
-            extra += f", {len(self.not_started)} not started (suite budget)"
-        return (
-            f"{self.planned} runs planned, {self.skipped} already in the store, "
-            f"{self.trained} trained ({done}){extra} in {self.seconds:.1f} s → {self.store_path}"
-        )
+            extra += words.t("run.not_started", lang, n=len(self.not_started))
+        return words.t(
+            "run.summary", lang, planned=self.planned, skipped=self.skipped, trained=self.trained,
+            done=done, extra=extra, time=formatting.seconds(self.seconds, lang), store=self.store_path,
+        )  # fmt: skip
 
 
 def plan_runs(
@@ -158,6 +161,7 @@ def run_suite(
     address: Optional[str] = None,
     max_minutes: Optional[float] = None,
     deadline: Optional[float] = None,
+    lang: Optional[str] = None,
 ) -> RunSummary:
     """Train every run of ``suite`` the store lacks and record each as it finishes.
 
@@ -172,6 +176,7 @@ def run_suite(
             finish; runs not started stay missing (listed in the summary and printed).
         deadline: the same as an instant on ``time.monotonic()``, for one budget shared by
             several calls; the earlier of the two applies.
+        lang: the language of the console lines (default English).
     """
     console = console or Console(stderr=True)
     path = Path(store_path) if store_path else layout.default_store_path(suite.name)
@@ -189,14 +194,14 @@ def run_suite(
             owned = isinstance(executor, str)
             pool = make_executor(executor, jobs, address) if isinstance(executor, str) else executor
             claimant = Claimant.this_process()
-            queue = ClaimQueue(store, longest_first(pending), claimant, deadline, console)
+            queue = ClaimQueue(store, longest_first(pending), claimant, deadline, console, lang=lang)
             try:
                 pool.start(pending)
                 console.print(
-                    f"{suite.name}: {len(pending)} of {len(specs)} runs to train "
-                    f"({summary.skipped} already in {path}); {pool.describe()}"
-                )
-                with _Heartbeat(path, claimant), _SuiteProgress(console, pending, pool.slots) as shown:
+                    words.t("run.header", lang, suite=suite.name, pending=len(pending), total=len(specs),
+                            skipped=summary.skipped, store=path, executor=pool.describe(lang))
+                )  # fmt: skip
+                with _Heartbeat(path, claimant), _SuiteProgress(console, pending, pool.slots, lang) as shown:
                     pool.run(queue, _Recorder(store, summary, shown))
             finally:
                 try:
@@ -208,7 +213,7 @@ def run_suite(
             summary.elsewhere = len(queue.finished_elsewhere)
             summary.not_started = queue.not_started
             if queue.not_started:
-                console.print(_budget_note(queue.not_started), highlight=False)
+                console.print(_budget_note(queue.not_started, lang), highlight=False)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -231,6 +236,7 @@ class ClaimQueue:
         deadline: Optional[float] = None,
         console: Optional[Console] = None,
         clock: Callable[[], float] = time.monotonic,
+        lang: Optional[str] = None,
     ) -> None:
         self._store = store
         self._todo: deque[RunSpec] = deque(specs)
@@ -239,6 +245,7 @@ class ClaimQueue:
         self._deadline = deadline
         self._console = console
         self._clock = clock
+        self._lang = lang
         self._checked = clock()
         self._told: set[str] = set()
         self.finished_elsewhere: list[RunSpec] = []
@@ -268,8 +275,8 @@ class ClaimQueue:
             outcome = self._store.claim(spec.key, self._claimant)
             if outcome.claimed:
                 if outcome.took_over:
-                    self._say(f"{spec.variant} seed {spec.seed}: taking over the stale claim of "
-                              f"{outcome.took_over}")
+                    self._say(words.t("run.take_over", self._lang, run=_run_name(spec, self._lang),
+                                      holder=outcome.took_over))
                 return spec
             if outcome.finished:
                 self.finished_elsewhere.append(spec)
@@ -277,8 +284,7 @@ class ClaimQueue:
                 self._held.append(spec)
                 if outcome.holder and outcome.holder not in self._told:
                     self._told.add(outcome.holder)
-                    self._say(f"some runs are being trained by another bench run ({outcome.holder}); "
-                              "waiting for them")
+                    self._say(words.t("run.held_elsewhere", self._lang, holder=outcome.holder))
         return None
 
     def _say(self, text: str) -> None:
@@ -319,8 +325,10 @@ class _Recorder:
 class _SuiteProgress:
     """The rich display: one bar over all epochs, one line per worker slot."""
 
-    def __init__(self, console: Console, pending: Sequence[RunSpec], slots: int) -> None:
+    def __init__(self, console: Console, pending: Sequence[RunSpec], slots: int,
+                 lang: Optional[str] = None) -> None:  # fmt: skip
         self._console = console
+        self._lang = lang
         self._total = len(pending)
         self._finished = 0
         self._epochs_done: dict[str, int] = {}
@@ -328,15 +336,16 @@ class _SuiteProgress:
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("epochs"),
+            TextColumn(words.t("run.progress_epochs", lang)),
             TimeElapsedColumn(),
-            TextColumn("ETA"),
+            TextColumn(words.t("run.progress_eta", lang)),
             TimeRemainingColumn(),
             console=console,
             disable=not console.is_terminal,
         )
         self._overall = self._progress.add_task(
-            f"0/{self._total} runs", total=sum(s.config.train.epochs for s in pending)
+            words.t("run.progress_runs", lang, n=0, total=self._total),
+            total=sum(s.config.train.epochs for s in pending),
         )
         self._slots: dict[int, TaskID] = {}
         self._slot_count = slots
@@ -357,9 +366,9 @@ class _SuiteProgress:
         self._epochs_done[spec.key] = 0
         if self._slot_count > 1:  # one line per worker: its run's epochs
             self._progress.reset(self._slot(slot), total=spec.config.train.epochs, visible=True,
-                                 description=f"  {spec.variant} seed {spec.seed}")
+                                 description="  " + _run_name(spec, self._lang))
         else:
-            self._progress.update(self._overall, description=f"{spec.variant} seed {spec.seed}")
+            self._progress.update(self._overall, description=_run_name(spec, self._lang))
 
     def epoch(self, slot: int, spec: RunSpec, epoch: int, of: int) -> None:
         self._epochs_done[spec.key] = epoch
@@ -370,12 +379,15 @@ class _SuiteProgress:
     def finish(self, slot: int, spec: RunSpec, result: RunResult) -> None:
         self._finished += 1
         remaining = spec.config.train.epochs - self._epochs_done.pop(spec.key, 0)
-        self._progress.update(self._overall, advance=remaining,
-                              description=f"{self._finished}/{self._total} runs")
+        self._progress.update(
+            self._overall, advance=remaining,
+            description=words.t("run.progress_runs", self._lang, n=self._finished, total=self._total),
+        )  # fmt: skip
         if self._slot_count > 1:
             self._progress.update(self._slot(slot), visible=False)
-        label = f"run {self._finished}/{self._total} {spec.variant} seed {spec.seed}"
-        self._console.print(_result_line(label, result), highlight=False)
+        label = words.t("run.label", self._lang, n=self._finished, total=self._total,
+                        run=_run_name(spec, self._lang))  # fmt: skip
+        self._console.print(_result_line(label, result, self._lang), highlight=False)
 
 
 class _Heartbeat:
@@ -413,23 +425,29 @@ class _Heartbeat:
                     pass  # busy or full for a while: the next beat comes long before claims go stale
 
 
-def _budget_note(skipped: Sequence[RunSpec]) -> str:
-    shown = ", ".join(f"{s.variant} seed {s.seed}" for s in skipped[:12])
-    more = f" and {len(skipped) - 12} more" if len(skipped) > 12 else ""
-    return (
-        f"suite budget (--max-minutes) reached: {len(skipped)} run(s) not started, left missing "
-        f"for the next bench run: {shown}{more}"
-    )
+def _run_name(spec: RunSpec, lang: Optional[str] = None) -> str:
+    """``deeper seed 0``: one run, as the console names it."""
+    return words.t("run.variant_seed", lang, variant=spec.variant, seed=spec.seed)
 
 
-def _result_line(label: str, result: RunResult) -> str:
-    seconds = result.finished_at - result.started_at
+def _budget_note(skipped: Sequence[RunSpec], lang: Optional[str] = None) -> str:
+    shown = words.t("sentence.list_sep", lang).join(_run_name(s, lang) for s in skipped[:12])
+    more = words.t("run.and_more", lang, n=len(skipped) - 12) if len(skipped) > 12 else ""
+    return words.t("run.budget_reached", lang, option="--max-minutes", n=len(skipped), runs=shown, more=more)
+
+
+def _result_line(label: str, result: RunResult, lang: Optional[str] = None) -> str:
+    took = formatting.seconds(result.finished_at - result.started_at, lang)
     if result.status == Status.FAILED:
-        return f"{label}: FAILED after {seconds:.1f} s: {failure_cause(result.error)}"
+        return words.t("run.failed_line", lang, label=label, time=took, cause=failure_cause(result.error))
     headline = metrics.report_metrics(result.metrics)[:1]  # the task's first metric (accuracy, mAP)
     shown = (
-        f"{metrics.label(headline[0])} {formatting.value(result.metrics[headline[0]], headline[0])}"
+        " " + words.t(
+            "run.headline", lang, metric=metrics.label(headline[0], lang),
+            value=formatting.value(result.metrics[headline[0]], headline[0], lang),
+        )
         if headline
         else ""
-    )
-    return f"{label}: {result.status} {shown} ({seconds:.1f} s)"
+    )  # fmt: skip
+    return words.t("run.result_line", lang, label=label, status=words.status_word(result.status, lang),
+                   shown=shown, time=took)  # fmt: skip

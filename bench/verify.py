@@ -33,7 +33,7 @@ from bench.errors import BenchError
 from bench.status import Status
 from bench.manifest import ManifestChange, compare_manifests
 
-__all__ = ["Difference", "RunCheck", "StoredRun", "VerifyOutcome", "select_runs", "verify_store"]
+__all__ = ["Difference", "RunCheck", "StoredRun", "VerifyOutcome", "select_runs", "stored_lang", "verify_store"]
 
 IDENTICAL = "identical"
 WITHIN_TOLERANCE = "within tolerance"
@@ -100,6 +100,7 @@ class VerifyOutcome:
     store_path: Path
     tolerance: float
     checks: list[RunCheck]
+    lang: Optional[str] = None  # the stored suite's ``lang:``, the command's default language
 
     @property
     def passed(self) -> bool:
@@ -275,9 +276,18 @@ def verify_store(
     if not (tolerance >= 0 and math.isfinite(tolerance)):
         raise BenchError(f"--tolerance: {tolerance} is not allowed — a number ≥ 0")
     chosen = select_runs(store_path, variant=variant, seed=seed, all_runs=all_runs, suite=suite)
+    lang = stored_lang(store_path, suite)
     reruns = _retrain(chosen)
     checks = [compare_run(run, reruns[run.key], tolerance) for run in chosen]
-    return VerifyOutcome(Path(store_path), tolerance, checks)
+    return VerifyOutcome(Path(store_path), tolerance, checks, lang)
+
+
+def stored_lang(store_path: str | Path, suite: Optional[str] = None) -> Optional[str]:
+    """The ``lang:`` the stored suite declares, or None (the store is only read)."""
+    from bench.store import ResultStore
+
+    with ResultStore(store_path, create=False) as store:
+        return store.suite_definition(suite).get("lang") or None
 
 
 def _retrain(runs: Sequence[StoredRun]) -> dict[str, Any]:

@@ -383,7 +383,7 @@ class ScriptedExecutor:
     def start(self, specs: object) -> None:
         return None
 
-    def describe(self) -> str:
+    def describe(self, lang: str | None = None) -> str:
         return "scripted"
 
     def run(self, queue, listener) -> None:  # type: ignore[no-untyped-def]

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--profile", metavar="NAME", help="apply one of the suite's profiles (e.g. quick)")
     parser.add_argument("--no-report", action="store_true", help="do not render the report afterwards")
     parser.add_argument("--templates", metavar="DIR", help="report templates overriding the defaults")
-    parser.add_argument("--lang", choices=("en", "ru"), help="language of the report (default: the suite's lang:, else en)")
+    parser.add_argument("--lang", choices=("en", "ru"), help="language of the report and of the console lines (default: the suite's lang:, else en)")
     parser.add_argument("--until-conclusive", action=argparse.BooleanOptionalAction, default=None,
                         help="afterwards, add seeds to variants whose verdict is still open "
                         "until each is decided or --max-seeds is reached (default: as the suite's "
@@ -83,27 +83,30 @@ def execute(args: argparse.Namespace) -> int:
         if args.only and suite.baseline not in args.only:
             args.only = [*args.only, suite.baseline]  # every verdict is against the baseline
 
+    from bench import words
     from bench.runner import run_suite
 
+    lang = words.check_lang(args.lang or suite.lang)
     with _executor(args) as pool:  # one pool of workers for the run and any later rounds
         budget = {"deadline": time.monotonic() + args.max_minutes * 60} if args.max_minutes else {}
         summary = run_suite(suite, args.store, only=args.only, seeds=args.seeds, fresh=args.fresh,
-                            executor=pool, **budget)
-        print(summary.line())
-        summary.raise_if_all_failed()
+                            executor=pool, lang=lang, **budget)
+        print(summary.line(lang))
+        summary.raise_if_all_failed(lang)
         if until_conclusive and not summary.not_started:
             from bench.adaptive import run_until_conclusive
 
             adaptive = run_until_conclusive(suite, summary.store_path, max_seeds=max_seeds, only=args.only,
-                                            spending=spending or "obrien-fleming", executor=pool, **budget)
-            print(adaptive.line())
+                                            spending=spending or "obrien-fleming", executor=pool, lang=lang,
+                                            **budget)
+            print(adaptive.line(lang))
     if not args.no_report:
         from bench.report import render_report
 
         written = render_report(
             summary.store_path, templates=args.templates, suite_name=suite.name, lang=args.lang
         )
-        print("report: " + ", ".join(str(p) for p in written))
+        print(words.t("run.report_written", lang, paths=", ".join(str(p) for p in written)))
     return 0
 
 

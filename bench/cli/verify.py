@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, Optional
 
 from bench.cli import _args
 
@@ -38,10 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--suite", dest="suite_name", metavar="NAME", help="which suite, if the store holds several"
     )
+    _args.add_lang(parser, help="language of the output (default: the stored suite's lang:, else en)")
     parser.set_defaults(handler=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
+    from bench import words
     from bench.verify import verify_store
 
     store_path, suite_name = _args.resolve_store(args.target)
@@ -53,49 +55,82 @@ def execute(args: argparse.Namespace) -> int:
         tolerance=args.tolerance,
         suite=args.suite_name or suite_name,
     )
-    print("\n".join(outcome_lines(outcome)))
+    print("\n".join(outcome_lines(outcome, words.check_lang(args.lang or outcome.lang))))
     return 0 if outcome.passed else 1
 
 
-def outcome_lines(outcome: Any) -> list[str]:
-    """The words for a :class:`bench.verify.VerifyOutcome`."""
+def outcome_lines(outcome: Any, lang: Optional[str] = None) -> list[str]:
+    """The words for a :class:`bench.verify.VerifyOutcome`, in ``lang``."""
+    from bench import formatting, words
     from bench.verify import FAILED
 
     lines = []
     for check in outcome.checks:
-        threads = f", {check.threads} thread(s)" if check.threads else ""
-        lines.append(f"{check.variant} seed {check.seed} (key {check.key[:12]}{threads}): {check.status}")
+        threads = words.t("verify.threads", lang, n=check.threads) if check.threads else ""
+        lines.append(words.t(
+            "verify.run", lang, variant=check.variant, seed=check.seed, run_key=check.key[:12],
+            threads=threads, status=_status_word(check.status, lang),
+        ))  # fmt: skip
         if check.key_changed:
-            lines.append("  note: this bench resolves the stored configuration to another run key")
+            lines.append("  " + words.t("verify.key_changed", lang))
         if check.error:
-            lines.append("  the retrained run failed: " + (check.error.splitlines() or [""])[-1])
+            cause = (check.error.splitlines() or [""])[-1]
+            lines.append("  " + words.t("verify.retrain_failed", lang, cause=cause))
         for difference in check.differences[:MAX_LISTED]:
-            lines.append("  " + _difference_text(difference))
+            lines.append("  " + _difference_text(difference, lang))
         if len(check.differences) > MAX_LISTED:
-            lines.append(f"  … and {len(check.differences) - MAX_LISTED} more differences")
+            lines.append("  " + words.t("verify.more_differences", lang, n=len(check.differences) - MAX_LISTED))
         if check.manifest_changes:
-            lines.append("  manifest fields that changed since the run was stored:")
+            lines.append("  " + words.t("verify.manifest_changed", lang))
             lines += [f"    {c.field}: {_short(c.before)} → {_short(c.after)}" for c in check.manifest_changes]
         elif check.manifest_changes == [] and check.status != FAILED:
-            lines.append("  manifest: the same")
+            lines.append("  " + words.t("verify.manifest_same", lang))
     passed = sum(check.passed for check in outcome.checks)
-    tolerance = f" (tolerance {outcome.tolerance:g})" if outcome.tolerance else ""
-    lines.append(f"verify: {passed} of {len(outcome.checks)} run(s) reproduced{tolerance} — {outcome.store_path}")
+    tolerance = (
+        words.t("verify.tolerance", lang, tolerance=formatting.number(outcome.tolerance, 6))
+        if outcome.tolerance
+        else ""
+    )
+    lines.append(words.t("verify.summary", lang, passed=passed, total=len(outcome.checks),
+                         tolerance=tolerance, store=outcome.store_path))  # fmt: skip
     return lines
 
 
-def _difference_text(difference: Any) -> str:
-    mark = " (within tolerance)" if difference.within_tolerance else ""
+def _status_word(status: str, lang: Optional[str]) -> str:
+    """The word for the verdict :mod:`bench.verify` gives a run."""
+    from bench import words
+    from bench.verify import DIFFERENT, FAILED, IDENTICAL, WITHIN_TOLERANCE
+
+    keys = {IDENTICAL: "verify.identical", WITHIN_TOLERANCE: "verify.within_tolerance",
+            DIFFERENT: "verify.different", FAILED: "verify.failed"}  # fmt: skip
+    return words.t(keys[status], lang)
+
+
+def _difference_text(difference: Any, lang: Optional[str] = None) -> str:
+    from bench import words
+
+    mark = words.t("verify.within_tolerance_mark", lang) if difference.within_tolerance else ""
     if difference.kind == "predictions":
         if difference.changed is None:
-            return f"predictions {difference.name}: shape {difference.stored} stored, {difference.rerun} now"
-        return f"predictions {difference.name}: {difference.changed} of {difference.total} differ{mark}"
-    where = f" epoch {difference.epoch}" if difference.epoch else ""
-    name = f"{difference.name}{where}" if difference.kind != "history" else f"curve {difference.name}{where}"
+            return words.t("verify.predictions_shape", lang, name=difference.name,
+                           stored=_short(difference.stored), rerun=_short(difference.rerun))  # fmt: skip
+        return words.t("verify.predictions_changed", lang, name=difference.name, changed=difference.changed,
+                       total=difference.total, mark=mark)  # fmt: skip
+    stored, rerun = difference.stored, difference.rerun
+    if difference.kind == "status":
+        name = words.t("verify.status_field", lang)
+        stored, rerun = words.status_word(stored, lang), words.status_word(rerun, lang)
+    elif difference.kind == "history":
+        name = words.t("verify.curve", lang, name=difference.name)
+    else:
+        name = difference.name
+    if difference.epoch:
+        name = words.t("verify.at_epoch", lang, name=name, epoch=difference.epoch)
     delta = ""
-    if isinstance(difference.stored, float) and isinstance(difference.rerun, float):
-        delta = f" (Δ {difference.rerun - difference.stored:+.6g})"
-    return f"{name}: stored {_short(difference.stored)}, now {_short(difference.rerun)}{delta}{mark}"
+    if isinstance(stored, float) and isinstance(rerun, float):
+        delta = f" (Δ {rerun - stored:+.6g})"  # full precision: a difference may be in the 7th digit
+    return words.t("verify.value_changed", lang, name=name, stored=_short(stored), rerun=_short(rerun),
+                   delta=delta, mark=mark)  # fmt: skip
 
 
 def _short(value: Any) -> str:

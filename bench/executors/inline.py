@@ -8,7 +8,7 @@ of TensorFlow itself ends the process (worker processes contain that).
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import Optional, Sequence
 
 from bench.executors.protocol import POLL_SECONDS, Listener, WorkQueue
 from bench.suite import RunSpec
@@ -29,8 +29,10 @@ class InlineExecutor:
     def start(self, specs: Sequence[RunSpec]) -> None:
         return None
 
-    def describe(self) -> str:
-        return "in this process, one run at a time"
+    def describe(self, lang: Optional[str] = None) -> str:
+        from bench import words
+
+        return words.t("executor.inline", lang)
 
     def run(self, queue: WorkQueue, listener: Listener) -> None:
         from bench.worker import train_run

@@ -92,15 +92,16 @@ class LocalExecutor:
             return
         self.plan = plan_workers(self._jobs, specs)
         if self._threads:
-            self.plan = replace(self.plan, threads=self._threads, reason=f"{self.plan.reason}, "
-                                f"{self._threads} thread(s) as recorded")
+            self.plan = replace(self.plan, threads=self._threads, recorded_threads=True)
         self.slots = self.plan.jobs
         self._log_dir = Path(tempfile.mkdtemp(prefix="bench-workers-"))
         self._workers = [self._spawn(slot) for slot in range(self.slots)]
 
-    def describe(self) -> str:
+    def describe(self, lang: Optional[str] = None) -> str:
+        from bench import words
+
         assert self.plan is not None, "start() first"
-        return f"{describe(self.plan)}, in worker processes"
+        return words.t("executor.local", lang, plan=describe(self.plan, lang))
 
     def _spawn(self, slot: int) -> _Worker:
         assert self.plan is not None and self._log_dir is not None, "start() first"

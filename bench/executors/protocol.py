@@ -51,8 +51,8 @@ class Executor(Protocol):
     def start(self, specs: Sequence[RunSpec]) -> None:
         """Start workers sized for ``specs`` (``--jobs auto``); later calls do nothing."""
 
-    def describe(self) -> str:
-        """One line for the console: where runs train and how many at once."""
+    def describe(self, lang: Optional[str] = None) -> str:
+        """One line for the console, in ``lang``: where runs train and how many at once."""
 
     def run(self, queue: WorkQueue, listener: Listener) -> None:
         """Train until the queue is exhausted and nothing is in flight."""

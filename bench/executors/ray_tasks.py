@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any, Optional, Sequence
 
 from bench.errors import BenchError
 from bench.executors.protocol import POLL_SECONDS, Listener, WorkQueue, lost_run
-from bench.executors.sizing import JobsArg, WorkerPlan, describe, plan_workers, usable_cores
+from bench.executors.sizing import JobsArg, SizingReason, WorkerPlan, describe, plan_workers, usable_cores
 from bench.store import RunResult
 from bench.suite import RunSpec
 
@@ -57,7 +58,7 @@ class RayExecutor:
         self._jobs = jobs
         self._address = address
         self._owns_ray = False
-        self.plan = WorkerPlan(1, 1, "not connected yet")
+        self.plan = WorkerPlan(1, 1, SizingReason.NOT_CONNECTED)
         self.slots = 0
         self._task: Any = None
 
@@ -94,7 +95,7 @@ class RayExecutor:
             self._jobs, specs, cores=cpus, memory=float(resources.get("memory", 0)), gpus=gpus
         )
         threads = max(1, min(plan.threads, max(node_cpus, default=cpus)))  # must fit on a node
-        self.plan = WorkerPlan(plan.jobs, threads, plan.reason, gpus)
+        self.plan = replace(plan, threads=threads, gpus=gpus)
         self.slots = plan.jobs
         self._task = ray.remote(train_on_ray).options(
             num_cpus=threads, num_gpus=1 if gpus else 0, max_retries=0
@@ -106,10 +107,14 @@ class RayExecutor:
             self._owns_ray = False
         self._task = None
 
-    def describe(self) -> str:
-        where = self._address or "a local Ray instance"
-        gpus = ", 1 GPU per task" if self.plan.gpus else ""
-        return f"{describe(self.plan)}{gpus}, as Ray tasks on {where}"
+    def describe(self, lang: Optional[str] = None) -> str:
+        from bench import words
+
+        return words.t(
+            "executor.ray", lang, plan=describe(self.plan, lang),
+            gpus=words.t("executor.ray_gpus", lang) if self.plan.gpus else "",
+            where=self._address or words.t("executor.ray_local", lang),
+        )  # fmt: skip
 
     def run(self, queue: WorkQueue, listener: Listener) -> None:
         ray = self._ray

@@ -24,6 +24,7 @@ visible (one worker per GPU).
 
 from __future__ import annotations
 
+import enum
 import math
 import os
 from dataclasses import dataclass
@@ -51,14 +52,34 @@ TF_PROCESS_BYTES = 700 * 2**20  # resident size of a worker with TensorFlow and 
 MEMORY_HEADROOM = 0.75  # share of the available memory workers may plan to use
 
 
+class SizingReason(str, enum.Enum):
+    """Why a plan has its worker count (the console says it in the chosen language)."""
+
+    JOBS = "jobs"  #: --jobs N, as given
+    PER_GPU = "per_gpu"  #: one worker per visible GPU
+    PER_CORE = "per_core"  #: one worker per core
+    RUNS = "runs"  #: fewer runs than cores: one worker per run
+    MEMORY = "memory"  #: the available memory holds only this many workers
+    NOT_CONNECTED = "not_connected"  #: Ray, before it is reached
+
+
 @dataclass(frozen=True)
 class WorkerPlan:
-    """How many workers run at once and how many intra-op threads each gets."""
+    """How many workers run at once and how many intra-op threads each gets, and why.
+
+    The numbers behind ``reason`` travel with it (cores, runs, memory), so the console
+    line is written where it is shown, in its language (:func:`describe`).
+    """
 
     jobs: int
     threads: int
-    reason: str
+    reason: SizingReason
     gpus: int = 0
+    cores: int = 0
+    runs: int = 0
+    memory: float = 0.0  # bytes available (reason MEMORY)
+    worker_memory: float = 0.0  # bytes one worker is expected to hold (reason MEMORY)
+    recorded_threads: bool = False  # threads fixed to what a stored run recorded (bench verify)
 
 
 # -- what a run is ---------------------------------------------------------------------------
@@ -218,29 +239,41 @@ def plan_workers(
     gpus = visible_gpus() if gpus is None else gpus
     if jobs not in (None, "auto"):
         count = int(jobs)  # type: ignore[arg-type]
-        return WorkerPlan(count, max(1, cores // count), f"--jobs {count}", gpus)
+        return WorkerPlan(count, max(1, cores // count), SizingReason.JOBS, gpus, cores=cores)
     runs = max(1, len(specs))
     if gpus:
         count = min(gpus, runs)
-        return WorkerPlan(
-            count, max(1, cores // count), f"one worker per GPU ({gpus} visible)", gpus
-        )
+        return WorkerPlan(count, max(1, cores // count), SizingReason.PER_GPU, gpus, cores=cores)
     count = min(cores, runs)
-    reason = f"one worker per core ({cores} cores)" if count == cores else f"{runs} runs"
+    reason = SizingReason.PER_CORE if count == cores else SizingReason.RUNS
     memory = available_memory() if memory is None else memory
+    need = 0.0
     if memory and specs:
         need = max(worker_bytes(spec.config) for spec in specs)
         fits = max(1, int(memory * MEMORY_HEADROOM // need))
         if fits < count:
             count = fits
-            reason = (
-                f"memory: {memory / 2**30:.1f} GiB available, ~{need / 2**30:.1f} GiB per worker"
-            )
-    return WorkerPlan(count, max(1, cores // count), reason, 0)
+            reason = SizingReason.MEMORY
+    return WorkerPlan(count, max(1, cores // count), reason, 0, cores=cores, runs=runs,
+                      memory=memory or 0.0, worker_memory=need)  # fmt: skip
 
 
-def describe(plan: WorkerPlan) -> str:
-    """``2 workers × 1 thread (one worker per core (2 cores))``."""
-    workers = f"{plan.jobs} worker{'s' * (plan.jobs != 1)}"
-    threads = f"{plan.threads} thread{'s' * (plan.threads != 1)}"
-    return f"{workers} × {threads} ({plan.reason})"
+def describe(plan: WorkerPlan, lang: Optional[str] = None) -> str:
+    """``2 workers × 1 thread (one worker per core (2 cores))``, in ``lang``."""
+    from bench import formatting, words
+
+    def plural(key: str, n: int) -> str:
+        return words.t(f"{key}_one" if n == 1 else f"{key}_many", lang, n=n)
+
+    reason = words.t(
+        f"executor.reason.{plan.reason.value}", lang, jobs=plan.jobs, option="--jobs",
+        gpus=plan.gpus, cores=plan.cores, runs=plan.runs,
+        available=formatting.number(plan.memory / 2**30),
+        need=formatting.number(plan.worker_memory / 2**30),
+    )  # fmt: skip
+    if plan.recorded_threads:
+        reason += words.t("executor.threads_recorded", lang, threads=plan.threads)
+    return words.t(
+        "executor.plan", lang, workers=plural("executor.workers", plan.jobs),
+        threads=plural("executor.threads", plan.threads), reason=reason,
+    )  # fmt: skip
