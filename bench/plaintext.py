@@ -10,7 +10,6 @@ rest inert for the view at hand.
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from typing import Optional
@@ -49,35 +48,125 @@ def control_character(text: str, allow_newlines: bool = False) -> Optional[str]:
     return None
 
 
-# Characters that start inline Markdown anywhere in a line: escapes, code, emphasis, links and
-# images (a link needs its brackets), table cells, strike-through (GFM) and math ($, GitHub).
-# ``<``, ``>`` and ``&`` become entities instead (no raw HTML, no autolink).
-_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]|~$])")
-# What makes a line a heading, list item, thematic break or setext underline when it starts one
-# ("-0.5" or "#3" start nothing: the marker needs a space, the line's end or another marker after it).
-_BLOCK_START = re.compile(r"^(#{1,6}|[+\-=])(?=[\s\-=]|$)|^(\d{1,9})([.)])(?=\s|$)")
+# Inline Markdown, character by character (CommonMark 0.31 with GitHub's extensions: tables,
+# strike-through, footnotes, task lists, math).  Only what could start markup is escaped, and
+# since a piece of text sits between words of a template it cannot see, the string's ends count
+# as "could be anything": a "_" or "<" at either end is escaped.
+_ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+# "&" that would read as (or, with a ";" after the text, complete) a character reference
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]*;"
+                     r"|#[0-9]{0,7}$|#[xX][0-9a-fA-F]{0,6}$|[A-Za-z][A-Za-z0-9]*$)")  # fmt: skip
+# What makes a line a heading, list item, blockquote, setext underline or thematic break when it
+# starts one ("-0.5", "#3" and "= 5" start nothing: a marker needs a space or the line's end).
+_BLOCK_START = re.compile(
+    r"^(?:(?P<mark>#{1,6}|[+\-])(?=[ \t]|$)|(?P<quote>>)|(?P<rule>=+[ \t]*$|(?:-[ \t]*){2,}$)"
+    r"|(?P<number>\d{1,9})(?P<dot>[.)])(?=[ \t]|$))"
+)
+_TASK_BOX = re.compile(r"^\[[ xX]\](?=[ \t]|$)")  # GitHub's task list item: "- [x] done"
+
+
+def _space(char: str) -> bool:
+    """Unicode whitespace as CommonMark means it (a missing neighbour is not)."""
+    return char != "" and (char in " \t" or unicodedata.category(char) == "Zs")
+
+
+def _delimiter_is_inert(value: str, start: int, end: int, char: str) -> bool:
+    """Whether the run ``value[start:end]`` of ``*``, ``_``, ``~`` or ``$`` can neither open nor
+    close emphasis, strike-through or math: with a space on both sides (neither left- nor
+    right-flanking), or, for ``_`` only, inside a word (``dense_dropout``)."""
+    before = value[start - 1] if start > 0 else ""
+    after = value[end] if end < len(value) else ""
+    if _space(before) and _space(after):
+        return True
+    return char == "_" and before.isalnum() and after.isalnum()
+
+
+def _brackets_to_escape(value: str, line_start: bool) -> set[int]:
+    """Positions of the ``[`` and ``]`` that could make a link, image, footnote, reference
+    definition or task box: pairs followed by ``(``, ``[`` or ``:`` (or by the text's end,
+    where a template's "(" could follow), pairs opened by ``[^``, a leading ``[ ]``/``[x]``,
+    and every bracket without a partner in the text (it could pair with one around it, such
+    as an image's ``![…]``).  Pairs inside, like ``blocks[0].kernel``, stay."""
+    escape: set[int] = set()
+    opened: list[int] = []
+    for index, char in enumerate(value):
+        if char == "[":
+            opened.append(index)
+        elif char == "]":
+            if not opened:
+                escape.add(index)
+                continue
+            start = opened.pop()
+            follows = value[index + 1 : index + 2]
+            if follows in ("(", "[", ":", "") or value[start + 1 : start + 2] == "^":
+                escape.update((start, index))
+            elif line_start and start == 0 and _TASK_BOX.match(value):
+                escape.update((start, index))
+    escape.update(opened)
+    return escape
+
+
+def _escape_inline(value: str, line_start: bool) -> str:
+    brackets = _brackets_to_escape(value, line_start)
+    out: list[str] = []
+    index = 0
+    while index < len(value):
+        char = value[index]
+        after = value[index + 1 : index + 2]
+        if char in "*_~$":
+            end = index
+            while end < len(value) and value[end] == char:
+                end += 1
+            run = value[index:end]
+            inert = _delimiter_is_inert(value, index, end, char)
+            out.append(run if inert else "\\" + "\\".join(run))
+            index = end
+            continue
+        if char in "`|" or (char in "[]" and index in brackets):
+            out.append("\\" + char)  # code spans; table cells (a line can become a table row)
+        elif char == "\\":
+            out.append("\\\\" if after == "" or after in _ASCII_PUNCTUATION else char)
+        elif char == "<":
+            # raw HTML (<b>, </b>, <!-- -->, <?x?>) and autolinks (<javascript:…>) open so
+            opens = after == "" or (after.isascii() and after.isalpha()) or after in "/!?"
+            out.append("&lt;" if opens else char)
+        elif char == "&":
+            out.append("&amp;" if _ENTITY.match(value, index) else char)
+        else:
+            out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _escape_block_start(value: str) -> str:
+    match = _BLOCK_START.match(value)
+    if match is None:
+        return value
+    if match.group("number"):
+        return match.group("number") + "\\" + value[match.end("number") :]
+    return "\\" + value
 
 
 def markdown_text(text: object, *, line_start: bool = True) -> str:
-    """``text`` for report.md: shown literally, never as HTML, a link, code, math or emphasis.
+    """``text`` for report.md: shown literally, never as HTML, a link, code, math or emphasis,
+    and as readable in the raw file as the rules of CommonMark and GitHub allow.
 
-    ``&``, ``<`` and ``>`` become entities (no raw HTML, no ``<javascript:…>``
-    autolink); characters that start inline Markdown are backslash-escaped (no
-    ``[x](…)`` link); line breaks become spaces, so a name cannot end a table row.
-    With ``line_start`` (text that may begin a line: a heading, a list item, a
-    paragraph) a leading ``# ``, ``- ``, ``+ ``, ``==`` or ``1. `` is escaped as well and
-    leading spaces are dropped (four would start a code block).  Text without any
-    of these characters comes back unchanged, so ordinary words stay readable.
+    Only what could start markup is escaped: ``<`` before a letter, ``/``, ``!`` or ``?``
+    (``&lt;``: no raw HTML, no ``<javascript:…>`` autolink), ``&`` that would read as an
+    entity, ``*``, ``_``, ``~`` and ``$`` where they could open or close emphasis,
+    strike-through or math (``dense_dropout`` and ``a * b`` stay), brackets that could make a
+    link (``[x](…)``) or footnote (``blocks[0].kernel`` stays), every backtick and pipe, and a
+    backslash before punctuation.  Line breaks become spaces, so a name cannot end a table row.
+    With ``line_start`` (text that may begin a line: a heading, a list item, a paragraph) a
+    leading ``# ``, ``- ``, ``+ ``, ``>``, ``1. `` or setext underline is escaped as well and
+    leading spaces are dropped (four would start a code block).
     """
     value = " ".join(str(text).splitlines())
     value = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", value)
-    value = html.escape(value, quote=False)
-    # html.escape made entities (&amp; &lt; &gt;): their "&" and ";" stay as they are
-    value = _MARKDOWN_INLINE.sub(r"\\\1", value)
     if line_start:
-        value = _BLOCK_START.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3),
-                                 value.lstrip())  # fmt: skip
-    return value
+        value = value.lstrip()
+    value = _escape_inline(value, line_start)
+    return _escape_block_start(value) if line_start else value
 
 
 def markdown_block(text: object) -> str:

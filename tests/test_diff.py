@@ -206,7 +206,7 @@ def test_html_is_self_contained_and_escapes_user_text(tmp_path):
     assert "<table" in html and "worse" in html
     assert "<script" not in html and 'src="http' not in html and 'href="http' not in html
     md = render(result, "md")
-    assert r"&lt;b&gt;x&lt;/b&gt;\|y" in md and "<b>" not in md  # no raw HTML; pipes escaped in cells
+    assert r"&lt;b>x&lt;/b>\|y" in md and "<b>" not in md  # no raw HTML; pipes escaped in cells
 
 
 # -- mistakes -------------------------------------------------------------------------------

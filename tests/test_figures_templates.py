@@ -443,7 +443,7 @@ def test_html_report(tmp_path: Path) -> None:
 def test_markdown_report(tmp_path: Path) -> None:
     context = make_context()
     md = render("report.md.j2", context)
-    assert md.startswith("# Quickstart &amp; friends\n")  # user text as written: & is an entity in Markdown
+    assert md.startswith("# Quickstart & friends\n")  # user text as written: this "&" starts no entity
     for heading in (
         "## What was run",
         "## Conclusions",
@@ -525,7 +525,7 @@ def test_per_class_table_in_both_formats() -> None:
     assert "&lt;b&gt;x&lt;/b&gt;" in section and "class 1: −2.0 pp" in section
     md = render("report.md.j2", context)
     assert "| Variant | 0 | 1 |\n|---|--:|--:|\n| baseline | 99.0% | 98.0% |\n" in md
-    assert "| &lt;b&gt;x&lt;/b&gt; | 97.0% | 96.0% |" in md  # a name is text, not HTML
+    assert "| &lt;b>x&lt;/b> | 97.0% | 96.0% |" in md  # a name is text, not HTML
 
 
 @pytest.mark.slow

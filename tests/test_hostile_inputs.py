@@ -171,9 +171,9 @@ def test_descriptions_keep_their_line_breaks(write_suite) -> None:
 def test_markdown_text_is_inert() -> None:
     from bench.plaintext import markdown_link, markdown_text, safe_url
 
-    assert markdown_text("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert markdown_text("<script>alert(1)</script>") == "&lt;script>alert(1)&lt;/script>"  # no tag can open
     assert markdown_text("[click](javascript:alert(1))") == "\\[click\\](javascript:alert(1))"  # no link: brackets escaped
-    assert markdown_text("$\\foo$ _x_ ~y~") == "\\$\\\\foo\\$ \\_x\\_ \\~y\\~"
+    assert markdown_text("$\\foo$ _x_ ~y~") == "\\$\\foo\\$ \\_x\\_ \\~y\\~"  # "\\f" escapes nothing
     assert markdown_text("# not a heading") == "\\# not a heading"
     assert markdown_text("- not an item") == "\\- not an item" and markdown_text("1. no") == "1\\. no"
     assert markdown_text("-0.5 and #3 and 1.5") == "-0.5 and #3 and 1.5"  # nothing starts a block
@@ -182,6 +182,7 @@ def test_markdown_text_is_inert() -> None:
     assert markdown_text("a | b\nc") == "a \\| b c"
     assert markdown_text("*bold* _it_ `code`") == "\\*bold\\* \\_it\\_ \\`code\\`"
     assert markdown_text("plain words, 1.5 and 2:3") == "plain words, 1.5 and 2:3"
+    assert markdown_text("p < 0.001, p_holm & blocks[0].kernel") == "p < 0.001, p_holm & blocks[0].kernel"
     assert safe_url("javascript:alert(1)") is None
     assert safe_url(" JaVa\tScRiPt:alert(1)") is None
     assert safe_url("data:text/html,x") is None
@@ -194,7 +195,7 @@ def test_markdown_text_is_inert() -> None:
 def test_markdown_blocks_code_spans_and_fences_hold_any_text() -> None:
     from bench.plaintext import code_fence, markdown_block, markdown_code
 
-    assert markdown_block("Intro\n===\n\n<b>x</b>") == "Intro\n\\===\n\n&lt;b&gt;x&lt;/b&gt;"  # no setext heading
+    assert markdown_block("Intro\n===\n\n<b>x</b>") == "Intro\n\\===\n\n&lt;b>x&lt;/b>"  # no setext heading
     assert markdown_code("tiny") == "`tiny`" and markdown_code("a`b") == "``a`b``"
     assert markdown_code("`x") == "`` `x ``"
     assert code_fence("plain") == "```" and code_fence("x\n```\ny") == "````"
