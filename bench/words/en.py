@@ -480,7 +480,7 @@ WORDS: dict[str, str] = {
     'executor.reason.jobs': '{option} {jobs}',
     'executor.reason.per_gpu': 'one worker per GPU ({gpus} visible)',
     'executor.reason.per_core': 'one worker per core ({cores} cores)',
-    'executor.reason.runs': '{runs} runs',
+    'executor.reason.runs': '{runs} run(s)',
     'executor.reason.memory': 'memory: {available} GiB available, ~{need} GiB per worker',
     'executor.reason.not_connected': 'not connected yet',
     'executor.threads_recorded': ', {threads} thread(s) as recorded',
