@@ -188,6 +188,35 @@ def ratio(x: Any, digits: int = 2) -> str:
     return f"{n:.{digits}f}×"
 
 
+def confidence_level(level: Any) -> str:
+    """A confidence level as a percentage without the sign: 0.95 → "95", 0.99372 → "99.37",
+    0.999753 → "99.98"; never rounded up to "100" (more digits where two would)."""
+    n = _number(level)
+    if n is None:
+        return DASH
+    percent_value = n * 100
+    for digits in range(2, 7):
+        text = f"{percent_value:.{digits}f}"
+        if float(text) < 100 or percent_value >= 100:
+            break
+    return text.rstrip("0").rstrip(".")
+
+
+def probability(x: Any) -> str:
+    """A probability with two decimals: 0.4286 → "0.43"."""
+    n = _number(x)
+    return DASH if n is None else f"{n:.2f}"
+
+
+def exact(x: Any, signed: bool = False) -> str:
+    """Ten significant digits, for values compared bit by bit (``bench verify``); ``signed``:
+    a difference, six digits with its sign (a change may sit in the seventh digit)."""
+    n = _number(x)
+    if n is None:
+        return DASH
+    return f"{n:+.6g}" if signed else f"{n:.10g}"
+
+
 def p_value(x: Any) -> str:
     """A p-value: 0.0321 → "0.032", 0.00001 → "<0.001", 1 → "1.00"."""
     n = _number(x)

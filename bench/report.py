@@ -309,7 +309,7 @@ def _conclusions_table(
         Column("variant", words.t("report.variant", lang)),
         metric_column(metric, lang),
         Column("delta", words.t("report.delta_vs_baseline", lang), numeric=True, metric=metric, unit=formatting.delta_unit(metric, lang)),
-        Column("ci", words.t("report.95_ci_of_delta", lang), numeric=True, metric=metric),
+        Column("ci", words.t("report.ci_of_delta", lang), numeric=True, metric=metric),
         Column("p_holm", words.t("column.p_holm", lang), numeric=True),
         Column("verdict", words.t("report.verdict", lang)),
         *[

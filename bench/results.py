@@ -204,9 +204,17 @@ class SuiteResults:
 
     @property
     def training(self) -> dict[str, Any]:
-        """The baseline's training settings (epochs, batch size, optimizer, rate, seeds)."""
+        """The baseline's training settings (epochs, batch size, optimizer, rate, seeds).
+
+        ``seeds_range`` is (fewest, most) planned seeds per variant where variants differ
+        (more seeds where a verdict was open), else None.
+        """
         train = self._baseline_config().get("train", {})
-        return {k: train.get(k) for k in ("epochs", "batch_size", "optimizer", "learning_rate", "seeds")}
+        settings = {k: train.get(k) for k in ("epochs", "batch_size", "optimizer", "learning_rate", "seeds")}
+        per_variant = self.runs.groupby("variant").size() if len(self.runs) else pd.Series(dtype=int)
+        low, high = (int(per_variant.min()), int(per_variant.max())) if len(per_variant) else (0, 0)
+        settings["seeds_range"] = (low, high) if low != high else None
+        return settings
 
     # -- the runs ---------------------------------------------------------------------------
     @property

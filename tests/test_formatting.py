@@ -88,3 +88,20 @@ def test_t_escapes_in_html() -> None:
     env.autoescape = True
     html = env.from_string('{{ t("report.seed_seed", seed=x) }}').render(x="<b>", lang="ru")
     assert html == "сид &lt;b&gt;"
+
+
+def test_confidence_levels_keep_their_digits_and_never_read_100() -> None:
+    assert f.confidence_level(0.95) == "95"
+    assert f.confidence_level(0.9) == "90"
+    assert f.confidence_level(0.99372) == "99.37"
+    assert f.confidence_level(0.999753) == "99.98"
+    assert f.confidence_level(0.99999) == "99.999"
+    assert f.confidence_level(1.0) == "100"
+    assert f.confidence_level(float("nan")) == f.DASH
+
+
+def test_probabilities_and_exact_values() -> None:
+    assert f.probability(0.4286) == "0.43"
+    assert f.exact(0.1 + 0.2) == "0.3"
+    assert f.exact(0.30000000041) == "0.3000000004"
+    assert f.exact(1.2e-7, signed=True) == "+1.2e-07"

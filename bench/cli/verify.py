@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Optional
 
+from bench import formatting
 from bench.cli import _args
 
 MAX_LISTED = 12  # differences listed per run; the rest are counted
@@ -128,7 +129,7 @@ def _difference_text(difference: Any, lang: Optional[str] = None) -> str:
         name = words.t("verify.at_epoch", lang, name=name, epoch=difference.epoch)
     delta = ""
     if isinstance(stored, float) and isinstance(rerun, float):
-        delta = f" (Δ {rerun - stored:+.6g})"  # full precision: a difference may be in the 7th digit
+        delta = f" (Δ {formatting.exact(rerun - stored, signed=True)})"
     return words.t("verify.value_changed", lang, name=name, stored=_short(stored), rerun=_short(rerun),
                    delta=delta, mark=mark)  # fmt: skip
 
@@ -137,6 +138,6 @@ def _short(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:.10g}"
+        return formatting.exact(value)
     text = str(value)
     return text if len(text) <= 80 else text[:77] + "..."

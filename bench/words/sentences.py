@@ -80,8 +80,13 @@ def _cost(rec: Comparison, lang: str) -> str:
 def _p(rec: Comparison, lang: str) -> str:
     p = float(rec.p_holm)
     if p < 0.001:
-        return t("sentence.p_small", lang, p="0.001")
-    return t("sentence.p", lang, p=f"{p:.3f}" if p < 0.01 else f"{p:.2f}")
+        return t("sentence.p_small", lang, p=formatting.p_value(0.001))
+    return t("sentence.p", lang, p=formatting.p_value(p))
+
+
+def _p_relation(p: float) -> str:
+    """"= 0.046" or "< 0.001": the p-value as the p column shows it, with its relation."""
+    return f"< {formatting.p_value(0.001)}" if p < 0.001 else f"= {formatting.p_value(p)}"
 
 
 def _converged(rec: Comparison, lang: str) -> str:
@@ -137,7 +142,7 @@ def comparison_sentence(
     common = dict(
         label=label,
         metric=metrics.label(metric, lang),
-        ci_label=t("sentence.ci_label", lang, level=f"{(rec.ci_level if _finite(rec.ci_level) else 0.95) * 100:.4g}"),
+        ci_label=t("sentence.ci_label", lang, level=formatting.confidence_level(rec.ci_level if _finite(rec.ci_level) else 0.95)),
         cost=_cost(rec, lang),
     )
     converged = _converged(rec, lang)
@@ -240,12 +245,13 @@ def verdict_detail(rec: Comparison | Mapping[str, Any], lang: str = "en") -> str
     if rec.reason in (Reason.BELOW_MIN_EFFECT, Reason.WITHIN_MIN_EFFECT):
         return t(
             "detail.below_min_effect", lang, verdict=word,
-            delta=f"{abs(rec.delta):.3g}", min_effect=f"{rec.min_effect:.3g}",
+            delta=formatting.delta(abs(rec.delta), rec.metric, lang, signed=False),
+            min_effect=formatting.delta(rec.min_effect, rec.metric, lang, signed=False),
         )  # fmt: skip
     if rec.reason in (Reason.SIGNIFICANT, Reason.NOT_SIGNIFICANT):
-        return t("detail.significance", lang, verdict=word, p=f"{rec.p_holm:.3g}")
+        return t("detail.significance", lang, verdict=word, p=_p_relation(rec.p_holm))
     if rec.reason is Reason.SIZE_UNDECIDED:
-        return t("detail.size_undecided", lang, verdict=word, p=f"{rec.p_holm:.3g}")
+        return t("detail.size_undecided", lang, verdict=word, p=_p_relation(rec.p_holm))
     if rec.reason is Reason.ZERO_SPREAD:
         return t("detail.zero_spread", lang, verdict=word)
     na, nb = int(rec.n_baseline), int(rec.n_variant)
@@ -276,7 +282,7 @@ def measured_text(claim: Claim | Mapping[str, Any], lang: str = "en") -> str:
     if not (_finite(low) and _finite(high)):
         return formatting.delta(d, metric, lang)
     return t(
-        "claim.measured", lang, delta=formatting.delta(d, metric, lang), level=f"{level * 100:g}",
+        "claim.measured", lang, delta=formatting.delta(d, metric, lang), level=formatting.confidence_level(level),
         low=formatting.delta(low, metric, lang), high=formatting.delta(high, metric, lang),
     )  # fmt: skip
 
@@ -325,17 +331,17 @@ def outperforming_text(rec: Comparison | Mapping[str, Any], lang: str = "en") ->
     """P(variant beats baseline) with its interval, and the two-level Δ interval if known."""
     rec = Comparison.from_row(rec)
     parts = []
-    level = t("sentence.ci_label", lang, level="95")
+    level = t("sentence.ci_label", lang, level=formatting.confidence_level(0.95))
     if _finite(rec.p_beats):
         parts.append(t(
-            "sentence.p_beats", lang, label=str(rec.variant), p=f"{rec.p_beats:.2f}",
-            ci_label=level, low=f"{rec.p_beats_low:.2f}", high=f"{rec.p_beats_high:.2f}",
+            "sentence.p_beats", lang, label=str(rec.variant), p=formatting.probability(rec.p_beats),
+            ci_label=level, low=formatting.probability(rec.p_beats_low), high=formatting.probability(rec.p_beats_high),
         ))  # fmt: skip
     if _finite(rec.boot_ci_low):
         boot_level = rec.boot_level if _finite(rec.boot_level) else 0.95
         parts.append(t(
             "sentence.two_level", lang,
             ci=formatting.interval(rec.boot_ci_low, rec.boot_ci_high, rec.metric, lang),
-            ci_label=t("sentence.ci_label", lang, level=f"{boot_level * 100:.4g}"),
+            ci_label=t("sentence.ci_label", lang, level=formatting.confidence_level(boot_level)),
         ))  # fmt: skip
     return "; ".join(parts)
