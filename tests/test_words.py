@@ -98,7 +98,7 @@ def test_sentences_follow_the_reason_not_the_text() -> None:
     assert "не дало вывода" in ru[2]
     for sentence in ru:
         assert not re.search(r"\b(rose|fell|seeds|inconclusive|pp)\b", sentence), sentence
-    assert words.verdict_detail(recs["up"], "ru").== "лучше — p (Холм) < 0.001"  # p as the p column shows it
+    assert words.verdict_detail(recs["up"], "ru") == "лучше — p (Холм) < 0.001"  # p as the p column shows it
 
 
 def test_a_metric_without_a_better_side_is_higher_or_lower() -> None:
