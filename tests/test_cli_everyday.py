@@ -10,7 +10,7 @@ import pytest
 
 from bench.cli import _verb_modules, main
 from bench.store import ResultStore, RunResult
-from tests.conftest import TINY_SUITE, build_synthetic_store
+from conftest import TINY_SUITE, build_synthetic_store
 
 
 @pytest.fixture

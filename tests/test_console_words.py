@@ -18,7 +18,7 @@ import bench.worker
 from bench.cli import main
 from bench.executors.sizing import SizingReason, WorkerPlan, describe
 from bench.store import RunResult
-from tests.conftest import TINY_SUITE, build_synthetic_store
+from conftest import TINY_SUITE, build_synthetic_store
 
 SUITE = """\
 name: words

@@ -18,7 +18,7 @@ from bench import analysis, metrics
 from bench.cli import main
 from bench.diff import diff_stores, diff_variants, render
 from bench.store import ResultStore
-from tests.conftest import TINY_SUITE, build_synthetic_store
+from conftest import TINY_SUITE, build_synthetic_store
 
 #: The metrics build_synthetic_store records for every run.
 RECORDED = ("accuracy", "top5_accuracy", "loss", "flops", "macs", "params", "train_seconds",

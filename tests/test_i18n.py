@@ -17,7 +17,7 @@ from bench import analysis, words
 from bench.errors import BenchError
 from bench.report import render_report
 from bench.store import ResultStore, RunResult
-from tests.conftest import TINY_SUITE, build_synthetic_store
+from conftest import TINY_SUITE, build_synthetic_store
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -23,7 +23,7 @@ from bench.cli import main
 from bench.metrics import Direction, Kind, Metric
 from bench.plaintext import markdown_text
 from bench.report import render_report
-from tests.conftest import TINY_SUITE, build_synthetic_store
+from conftest import TINY_SUITE, build_synthetic_store
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 LABELS = {"en": "error rate", "ru": "доля ошибок"}

@@ -8,7 +8,7 @@ import pytest
 
 from bench.cli import main
 from bench.paper import latex_escape, paper_rows
-from tests.conftest import build_synthetic_store
+from conftest import build_synthetic_store
 
 SPECIAL_SUITE = r"""
 name: special

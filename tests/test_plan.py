@@ -12,7 +12,7 @@ from bench import inference
 from bench.cli import main
 from bench.planning import plan_suite, store_runs
 from bench.suite import load_suite
-from tests.conftest import build_synthetic_store
+from conftest import build_synthetic_store
 
 SUITE = """\
 name: planned

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench.errors import BenchError
-from tests.conftest import TINY_SUITE, build_synthetic_store
+from conftest import TINY_SUITE, build_synthetic_store
 
 EVIL = "<script>alert(1)</script>"
 EVIL_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

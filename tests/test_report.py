@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bench.report import render_report
-from tests.conftest import TINY_SUITE, build_synthetic_store
+from conftest import TINY_SUITE, build_synthetic_store
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ import pytest
 from bench.cli import main
 from bench.store import ResultStore
 from bench.tensorboard_export import run_folder
-from tests.conftest import build_synthetic_store
+from conftest import build_synthetic_store
 
 SUITE = """\
 name: tb
