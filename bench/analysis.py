@@ -26,7 +26,9 @@ fields: a verdict, the reason for it and the numbers, never a sentence.  The wor
 added at the edge (:mod:`bench.words`); metric facts (direction, kind, costs) come from
 :mod:`bench.metrics`.
 
-The module is pure pandas + numpy + scipy; it never imports TensorFlow or Keras.
+The module is pure pandas + numpy + scipy; it never imports TensorFlow or Keras, and
+``scipy.stats`` only where a procedure needs more than :mod:`scipy.special` (a report
+of t tests renders without its second of import).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from bench import inference, metrics
 from bench.errors import BenchError
@@ -82,6 +84,7 @@ __all__ = [
     "pareto_front",
     "per_class_changes",
     "per_class_family_changes",
+    "per_class_rows",
     "GateRow",
     "regression_gate",
     "power_two_sample",
@@ -495,11 +498,6 @@ def _status_counts(runs: pd.DataFrame) -> dict[Any, dict[str, int]]:
     return counts
 
 
-def _values(ok: pd.DataFrame, variant: Any, metric: str) -> np.ndarray:
-    col = ok.loc[ok["variant"] == variant, metric].to_numpy(dtype=float)
-    return col[~np.isnan(col)]
-
-
 def _mean_ci(x: np.ndarray, level: float) -> tuple[float, float, float, float]:
     """mean, std (ddof=1), sem, Student-t half-width (NaN for n < 2)."""
     n = x.size
@@ -510,7 +508,7 @@ def _mean_ci(x: np.ndarray, level: float) -> tuple[float, float, float, float]:
         return mean, math.nan, math.nan, math.nan
     std = float(np.std(x, ddof=1))
     sem = std / math.sqrt(n)
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sem
+    half = float(inference.t_ppf(0.5 + level / 2, n - 1)) * sem
     return mean, std, sem, half
 
 
@@ -532,11 +530,16 @@ def summarize(
     _check_columns(runs, metrics)
     ok = ok_runs(runs)
     counts = _status_counts(runs)
+    positions = ok.groupby("variant", sort=False).indices  # one pass, not a mask per variant
+    columns = {metric: ok[metric].to_numpy(dtype=float) for metric in metrics}
+    none = np.array([], dtype=np.int64)
     rows = []
     for variant in _variant_order(runs):
         c = counts.get(variant, {})
+        at = positions.get(variant, none)
         for metric in metrics:
-            x = _values(ok, variant, metric)
+            x = columns[metric][at]
+            x = x[~np.isnan(x)]
             mean, std, sem, half = _mean_ci(x, ci_level)
             rows.append(
                 {
@@ -676,6 +679,18 @@ def mcnemar(
     ignored), so no verdict and no report uses it.  Comparisons keep only the
     discordant counts, for per-example views.
     """
+    b, c, k = _discordant(pairs)
+    if b + c == 0:
+        return McNemarResult(b=b, c=c, n_pairs=k, p_value=1.0)
+    from scipy import stats
+
+    return McNemarResult(b=b, c=c, n_pairs=k, p_value=float(stats.binomtest(b, b + c, 0.5).pvalue))
+
+
+def _discordant(
+    pairs: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[int, int, int]:
+    """McNemar's discordant counts ``(b, c)`` pooled over the pairs, and how many pairs."""
     b = c = k = 0
     for y_true, pred_a, pred_b in pairs:
         y_true, pred_a, pred_b = (np.asarray(v) for v in (y_true, pred_a, pred_b))
@@ -685,8 +700,7 @@ def mcnemar(
         b += int(np.sum(right_a & ~right_b))
         c += int(np.sum(~right_a & right_b))
         k += 1
-    p = 1.0 if b + c == 0 else float(stats.binomtest(b, b + c, 0.5).pvalue)
-    return McNemarResult(b=b, c=c, n_pairs=k, p_value=p)
+    return b, c, k
 
 
 def _seeded(ok: pd.DataFrame, variant: Any, metric: str) -> tuple[np.ndarray, np.ndarray]:
@@ -967,17 +981,33 @@ def _decide_family(
     return rows
 
 
-def _mcnemar_for(
-    ok: pd.DataFrame, baseline: Any, variant: Any, predictions: Mapping[str, Any]
-) -> McNemarResult | None:
-    """Pool the discordant examples over seeds run successfully by both variants."""
+def _runs_by_seed(ok: pd.DataFrame) -> dict[Any, list[tuple[Any, Any]]]:
+    """Per variant, the ``(seed, key)`` of its runs in table order, the first run of each
+    seed only (a seed run twice pairs with nothing in particular), in one pass."""
     _check_columns(ok, ("key", "seed"))
-    a = ok.loc[ok["variant"] == baseline, ["seed", "key"]].drop_duplicates("seed")
-    b = ok.loc[ok["variant"] == variant, ["seed", "key"]].drop_duplicates("seed")
+    out: dict[Any, list[tuple[Any, Any]]] = {}
+    seen: dict[Any, set[Any]] = {}
+    for variant, seed, key in zip(ok["variant"].tolist(), ok["seed"].tolist(), ok["key"].tolist()):
+        if seed not in seen.setdefault(variant, set()):
+            seen[variant].add(seed)
+            out.setdefault(variant, []).append((seed, key))
+    return out
+
+
+def _mcnemar_for(
+    by_seed: Mapping[Any, list[tuple[Any, Any]]],
+    baseline: Any,
+    variant: Any,
+    predictions: Mapping[str, Any],
+) -> tuple[int, int, int] | None:
+    """Pool the discordant examples over seeds run successfully by both variants:
+    ``(b, c, pairs)`` (:func:`_discordant`; the comparisons keep no McNemar p)."""
+    keys_b = dict(by_seed.get(variant, []))
     pairs = []
-    for seed, key_a, key_b in a.merge(b, on="seed", suffixes=("_a", "_b")).itertuples(
-        index=False
-    ):
+    for seed, key_a in by_seed.get(baseline, []):
+        if seed not in keys_b:
+            continue
+        key_b = keys_b[seed]
         if key_a not in predictions or key_b not in predictions:
             continue
         y_a, p_a = (np.asarray(v) for v in predictions[key_a])
@@ -988,16 +1018,15 @@ def _mcnemar_for(
                 "test labels; a per-example comparison needs the same test examples"
             )
         pairs.append((y_a, p_a, p_b))
-    return mcnemar(pairs) if pairs else None
+    return _discordant(pairs) if pairs else None
 
 
 def _correctness(
-    ok: pd.DataFrame, variant: Any, predictions: Mapping[str, Any]
+    by_seed: Mapping[Any, list[tuple[Any, Any]]], variant: Any, predictions: Mapping[str, Any]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(seeds, y_true, right[seed, example]) of a variant's ok runs with predictions."""
-    rows = ok.loc[ok["variant"] == variant, ["seed", "key"]].drop_duplicates("seed")
     seeds, truth, right = [], None, []
-    for seed, key in rows.itertuples(index=False):
+    for seed, key in by_seed.get(variant, []):
         if key not in predictions:
             continue
         y, p = (np.asarray(v).ravel() for v in predictions[key])
@@ -1013,16 +1042,23 @@ def _correctness(
 
 
 def _two_level(
-    ok: pd.DataFrame,
+    by_seed: Mapping[Any, list[tuple[Any, Any]]],
     baseline: Any,
     variant: Any,
     predictions: Mapping[str, Any],
     paired: bool,
     level: float,
+    correctness: dict[Any, Any] | None = None,
 ) -> inference.BootstrapResult | None:
-    """Δaccuracy's interval over seeds × test examples (paired by example, and by seed if paired)."""
-    a = _correctness(ok, baseline, predictions)
-    b = _correctness(ok, variant, predictions)
+    """Δaccuracy's interval over seeds × test examples (paired by example, and by seed if paired).
+
+    ``correctness`` keeps each variant's :func:`_correctness` across the rows of one family
+    (the baseline's is the same in every row)."""
+    known = {} if correctness is None else correctness
+    for side in (baseline, variant):
+        if side not in known:
+            known[side] = _correctness(by_seed, side, predictions)
+    a, b = known[baseline], known[variant]
     if a is None or b is None or not np.array_equal(a[1], b[1]):
         return None
     (sa, _, ra), (sb, _, rb) = a, b
@@ -1075,29 +1111,37 @@ def _cost_ratios(
 
 def _fill_run_context(
     rec: dict[str, Any],
-    ok: pd.DataFrame,
+    by_seed: Mapping[Any, list[tuple[Any, Any]]] | None,
     counts: dict[Any, dict[str, int]],
     baseline: Any,
     variant: Any,
     predictions: Mapping[str, Any] | None,
     means: pd.DataFrame,
 ) -> None:
+    """Status counts, cost ratios and (with predictions) McNemar's discordant counts.
+
+    ``by_seed`` is :func:`_runs_by_seed` of the ok runs; it is only read with predictions."""
     _fill_counts(rec, counts.get(baseline, {}), counts.get(variant, {}))
     rec["cost_ratios"] = _cost_ratios(means, means, baseline, variant)
-    if predictions:
-        res = _mcnemar_for(ok, baseline, variant, predictions)
+    if predictions and by_seed is not None:
+        res = _mcnemar_for(by_seed, baseline, variant, predictions)
         if res is not None:
-            rec.update(mcnemar_b=res.b, mcnemar_c=res.c, mcnemar_seeds=res.n_pairs)
+            rec.update(mcnemar_b=res[0], mcnemar_c=res[1], mcnemar_seeds=res[2])
 
 
 def _fill_bootstrap(
-    rec: dict[str, Any], ok: pd.DataFrame, predictions: Mapping[str, Any] | None
+    rec: dict[str, Any],
+    by_seed: Mapping[Any, list[tuple[Any, Any]]] | None,
+    predictions: Mapping[str, Any] | None,
+    correctness: dict[Any, Any] | None = None,
 ) -> None:
     """The two-level interval for accuracy on a fixed test set, at the row's level."""
     if not predictions or rec["metric"] != _PER_EXAMPLE_METRIC or not np.isfinite(rec["ci_level"]):
         return
-    boot = _two_level(ok, rec["baseline"], rec["variant"], predictions,
-                      rec["method"] is inference.Method.PAIRED, rec["ci_level"])  # fmt: skip
+    if by_seed is None:
+        return
+    boot = _two_level(by_seed, rec["baseline"], rec["variant"], predictions,
+                      rec["method"] is inference.Method.PAIRED, rec["ci_level"], correctness)  # fmt: skip
     if boot is not None:
         rec.update(boot_ci_low=boot.ci_low, boot_ci_high=boot.ci_high, boot_level=boot.level)
 
@@ -1182,16 +1226,18 @@ def compare(
         outperforming=outperforming,
     )  # fmt: skip
     rec["interval_sources"] = _sources(sets.get(name_a), sets.get(name_b))
+    by_seed = None
     if both is not None:
         ok = ok_runs(both)
+        by_seed = _runs_by_seed(ok) if predictions else None
         _fill_run_context(
-            rec, ok, _status_counts(both), name_a, name_b, predictions, _cost_means(ok)
+            rec, by_seed, _status_counts(both), name_a, name_b, predictions, _cost_means(ok)
         )
     else:
         _fill_counts(rec, {Status.OK.value: int(xa.size)}, {Status.OK.value: int(xb.size)})
     (row,) = _decide_family([rec], [diff], power, max_seeds)
     if both is not None:
-        _fill_bootstrap(row, ok_runs(both), predictions)
+        _fill_bootstrap(row, by_seed, predictions)
     return Comparison.from_row(row)
 
 
@@ -1269,6 +1315,7 @@ def compare_to_baseline(
     means = _cost_means(ok)
     sets = _datasets(ok)
     seeded = _seeded_all(ok, metric)
+    by_seed = _runs_by_seed(ok) if predictions else None
     empty = (np.array([]), np.array([], dtype=np.int64))
     xa, sa = seeded.get(baseline, empty)
     recs, diffs = [], []
@@ -1280,15 +1327,16 @@ def compare_to_baseline(
             alpha=alpha, min_effect=min_effect, outperforming=outperforming,
         )  # fmt: skip
         rec["interval_sources"] = _sources(sets.get(baseline), sets.get(variant))
-        _fill_run_context(rec, ok, counts, baseline, variant, predictions, means)
+        _fill_run_context(rec, by_seed, counts, baseline, variant, predictions, means)
         recs.append(rec)
         diffs.append(diff)
     rows = _decide_family(recs, diffs, power, max_seeds)
     if design:
         rows = sequential_rows(rows, diffs, runs, baseline, metric, design, power, max_seeds)
     if predictions and metric == _PER_EXAMPLE_METRIC:
+        correctness: dict[Any, Any] = {}
         for row in rows:
-            _fill_bootstrap(row, ok, predictions)
+            _fill_bootstrap(row, by_seed, predictions, correctness)
     return _frame(rows)
 
 
@@ -1545,7 +1593,7 @@ def pareto_front(
 
 
 def _per_class_matrix(
-    ok: pd.DataFrame,
+    by_seed: Mapping[Any, list[tuple[Any, Any]]],
     variant: Any,
     predictions: Mapping[str, Any],
     num_classes: int,
@@ -1554,16 +1602,16 @@ def _per_class_matrix(
     """(seeds, classes) class accuracy of a variant's ok runs, one row per seed of ``seeds``."""
     out = np.full((len(seeds), num_classes), np.nan)
     row_of = {int(s): i for i, s in enumerate(seeds)}
-    sub = ok.loc[ok["variant"] == variant, ["seed", "key"]].drop_duplicates("seed")
-    for seed, key in sub.itertuples(index=False):
+    for seed, key in by_seed.get(variant, []):
         if key in predictions:
             out[row_of[int(seed)]] = per_class_accuracy(*predictions[key], num_classes)
     return out
 
 
-def _prediction_seeds(ok: pd.DataFrame, variant: Any, predictions: Mapping[str, Any]) -> list[int]:
-    sub = ok.loc[ok["variant"] == variant, ["seed", "key"]].drop_duplicates("seed")
-    return [int(s) for s, k in sub.itertuples(index=False) if k in predictions]
+def _prediction_seeds(
+    by_seed: Mapping[Any, list[tuple[Any, Any]]], variant: Any, predictions: Mapping[str, Any]
+) -> list[int]:
+    return [int(s) for s, k in by_seed.get(variant, []) if k in predictions]
 
 
 def per_class_family_changes(
@@ -1591,8 +1639,9 @@ def per_class_family_changes(
     ok = ok_runs(runs)
     names = [v for v in (variants or _variant_order(runs)) if v != baseline]
     sets = _datasets(ok)
-    base_seeds = _prediction_seeds(ok, baseline, predictions)
-    own = {v: _prediction_seeds(ok, v, predictions) for v in names}
+    by_seed = _runs_by_seed(ok)
+    base_seeds = _prediction_seeds(by_seed, baseline, predictions)
+    own = {v: _prediction_seeds(by_seed, v, predictions) for v in names}
     paired = all(
         inference.choose_test(
             base_seeds, own[v], pairing_real=_pairing_real(pairing, sets.get(baseline), sets.get(v))
@@ -1600,8 +1649,8 @@ def per_class_family_changes(
         for v in names
     ) and bool(names)  # fmt: skip
     seeds = sorted(set(base_seeds).union(*[set(s) for s in own.values()]))
-    base = _per_class_matrix(ok, baseline, predictions, num_classes, seeds)
-    stacks = {v: _per_class_matrix(ok, v, predictions, num_classes, seeds) for v in names}
+    base = _per_class_matrix(by_seed, baseline, predictions, num_classes, seeds)
+    stacks = {v: _per_class_matrix(by_seed, v, predictions, num_classes, seeds) for v in names}
     fam = inference.per_class_family(
         base, stacks, pairing_real=paired, alpha=alpha, min_effect=min_effect
     )
@@ -1676,7 +1725,13 @@ def per_class_changes(
         runs, predictions, baseline, num_classes, variants=names, alpha=alpha,
         min_effect=min_effect, class_names=class_names, pairing=pairing,
     )  # fmt: skip
-    out = table[table["variant"] == variant][PER_CLASS_COLUMNS].reset_index(drop=True)
+    return per_class_rows(table, variant, all_classes=all_classes)
+
+
+def per_class_rows(family: pd.DataFrame, variant: str, *, all_classes: bool = False) -> pd.DataFrame:
+    """One variant's rows of a :func:`per_class_family_changes` table (only the changed
+    classes unless ``all_classes``), columns :data:`PER_CLASS_COLUMNS`."""
+    out = family[family["variant"] == variant][PER_CLASS_COLUMNS].reset_index(drop=True)
     if not all_classes:
         out = out[out["changed"]].reset_index(drop=True)
     return out

@@ -10,7 +10,9 @@ luck (initial weights, data order, split); their per-seed differences cancel it,
 paired t-test over seeds is used where that pairing is real, Welch's t-test otherwise
 (:func:`choose_test`).
 
-Pure numpy + scipy; never imports TensorFlow.
+Pure numpy + scipy; never imports TensorFlow.  ``scipy.stats`` (about a second to import)
+is imported only by the procedures that need more than the t quantiles and CDFs of
+``scipy.special``, which are the functions ``scipy.stats.t`` evaluates.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 __all__ = [
     "Method",
@@ -118,6 +120,30 @@ def choose_test(
 
 
 # --------------------------------------------------------------------------- t statistics
+
+
+def t_isf(q: float | np.ndarray, df: float | np.ndarray) -> np.ndarray:
+    """``scipy.stats.t.isf(q, df)``, the same numbers, without importing ``scipy.stats``.
+
+    For 0 < q < 1 and df > 0 that method returns ``-special.stdtrit(df, q)``; anything else
+    (q at 0 or 1, a bad df) is left to scipy.stats itself.
+    """
+    q_, df_ = np.asarray(q, dtype=float), np.asarray(df, dtype=float)
+    if not (np.all((q_ > 0) & (q_ < 1)) and np.all(df_ > 0)):
+        from scipy import stats
+
+        return np.asarray(stats.t.isf(q, df))
+    return -special.stdtrit(df_, q_)
+
+
+def t_ppf(q: float | np.ndarray, df: float | np.ndarray) -> np.ndarray:
+    """``scipy.stats.t.ppf(q, df)``, the same numbers, without importing ``scipy.stats``."""
+    q_, df_ = np.asarray(q, dtype=float), np.asarray(df, dtype=float)
+    if not (np.all((q_ > 0) & (q_ < 1)) and np.all(df_ > 0)):
+        from scipy import stats
+
+        return np.asarray(stats.t.ppf(q, df))
+    return special.stdtrit(df_, q_)
 
 
 @dataclass(frozen=True)
@@ -222,7 +248,7 @@ class Difference:
         if not (np.isfinite(self.se) and np.isfinite(self.df)) or self.se == 0:
             exact = self.zero_spread and np.isfinite(self.p_value)
             return (self.delta, self.delta) if exact else (math.nan, math.nan)
-        half = float(stats.t.isf((1 - level) / 2, self.df)) * self.se
+        half = float(t_isf((1 - level) / 2, self.df)) * self.se
         return self.delta - half, self.delta + half
 
 
@@ -350,7 +376,7 @@ def holm_family(
     gamma = alpha / max(kept, 1)
     ok = np.isfinite(p) & np.isfinite(s) & np.isfinite(f)
     with np.errstate(invalid="ignore"):
-        half = np.where(ok, stats.t.isf(gamma / 2, np.where(ok, f, 1.0)) * s, np.nan)
+        half = np.where(ok, t_isf(gamma / 2, np.where(ok, f, 1.0)) * s, np.nan)
     return HolmFamily(p, adj, rejected, d - half, d + half, 1.0 - gamma, alpha)
 
 
@@ -481,7 +507,11 @@ def compare_rates(bad_a: int, total_a: int, bad_b: int, total_b: int,
         raise ValueError("failure counts must lie between 0 and the number of runs")
     if total_a == 0 or total_b == 0:
         p = math.nan
+    elif bad_a + bad_b == 0 or bad_a + bad_b == total_a + total_b:
+        p = 1.0  # a table with an empty column: scipy's fisher_exact answers 1 without a test
     else:
+        from scipy import stats
+
         table = [[bad_a, total_a - bad_a], [bad_b, total_b - bad_b]]
         p = float(stats.fisher_exact(table).pvalue)
     rate = lambda k, n: k / n if n else math.nan  # noqa: E731
@@ -516,6 +546,8 @@ def equivalence(diff: Difference, margin: float, alpha: float = 0.05) -> Equival
         raise ValueError("the equivalence margin must be positive")
     if not diff.testable or not (np.isfinite(diff.se) and diff.se > 0):
         return Equivalence(margin, math.nan, False, math.nan, math.nan, alpha)
+    from scipy import stats
+
     p_low = float(stats.t.sf((diff.delta + margin) / diff.se, diff.df))
     p_high = float(stats.t.cdf((diff.delta - margin) / diff.se, diff.df))
     p = max(p_low, p_high)
@@ -603,6 +635,8 @@ def power_at(
     if s2 == 0:
         return np.where(n >= 2, 1.0, np.nan)
     nc = abs(effect) / np.sqrt(s2 / n)
+    from scipy import stats
+
     with np.errstate(invalid="ignore"):
         crit = stats.t.isf(alpha / 2, df)
         return stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc)
@@ -709,6 +743,8 @@ def plan_seeds(
     def inflate(sd: float, n: int) -> float:
         if sd_upper_confidence is None or n < 2 or not np.isfinite(sd):
             return sd
+        from scipy import stats
+
         return sd * math.sqrt((n - 1) / stats.chi2.ppf(1 - sd_upper_confidence, n - 1))
 
     rows = []

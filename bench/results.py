@@ -148,6 +148,19 @@ class SuiteResults:
     run_manifests: dict[str, dict[str, Any]] = field(default_factory=dict)
     design: Optional[dict[str, Any]] = None
     _views: dict[str, Any] = field(default_factory=dict, repr=False)
+    _derived: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def _once(self, key: Any, compute: Any) -> Any:
+        """``compute()``, worked out once per loaded table: a report asks the same things
+        (the ok runs, the classes, a per-class family) many times.  Replacing ``runs``
+        starts afresh."""
+        if self._derived.get("runs") is not self.runs:
+            self._derived.clear()
+            self._views.clear()
+            self._derived["runs"] = self.runs
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
     # -- the suite ------------------------------------------------------------------------
     @property
@@ -220,7 +233,7 @@ class SuiteResults:
     @property
     def ok(self) -> pd.DataFrame:
         """The successful runs (the only ones a statistic counts)."""
-        return self.runs[self.runs["status"] == Status.OK.value]
+        return self._once("ok", lambda: self.runs[self.runs["status"] == Status.OK.value])
 
     @property
     def finished(self) -> pd.DataFrame:
@@ -279,10 +292,14 @@ class SuiteResults:
 
     def dataset(self, variants: Optional[Iterable[str]] = None) -> DatasetRecord:
         """The dataset as the first successful run (of ``variants``) recorded it, else as configured."""
+        chosen = frozenset(variants) if variants is not None else None
+        return self._once(("dataset", chosen), lambda: self._dataset(chosen))
+
+    def _dataset(self, variants: Optional[frozenset[str]]) -> DatasetRecord:
         configured = dict(self._baseline_config().get("dataset", {}))
         frame = self.ok
         if variants is not None:
-            frame = frame[frame["variant"].isin(set(variants))]
+            frame = frame[frame["variant"].isin(variants)]
         record: dict[str, Any] = {}
         for text in frame["dataset"].dropna():
             record = _json(text)
@@ -317,6 +334,9 @@ class SuiteResults:
 
     def num_classes(self) -> Optional[int]:
         """Classes of the test set: as recorded, else one more than the largest stored label."""
+        return self._once("num_classes", self._num_classes)
+
+    def _num_classes(self) -> Optional[int]:
         recorded = self.dataset().classes
         if recorded:
             return recorded
@@ -333,10 +353,12 @@ class SuiteResults:
         as the run's task derives them from what it stored."""
         from bench import tasks
 
+        task_of = self._once(
+            "task_of", lambda: dict(zip(self.runs["key"][::-1], self.runs["task"][::-1]))
+        )  # the first row of a key, as a lookup
         cached = self._views.get(key)
         if cached is None:
-            run = self.runs[self.runs["key"] == key].iloc[0]
-            task = tasks.get(str(run["task"]))
+            task = tasks.get(str(task_of[key]))
             cached = task.item_views(self.predictions.get(key, {}), self.num_classes() or 0)
             self._views[key] = cached
         return cached
@@ -361,14 +383,28 @@ class SuiteResults:
         from bench import analysis
 
         family = list(family) if family is not None else [b]
-        keys = self.ok.loc[self.ok["variant"].isin([a, b, *family]), "key"]
+        names = family if b in family else [*family, b]
+        class_names = self.dataset([a, b]).names_of_classes
+        key = ("class_changes", a, tuple(names), None if class_names is None else tuple(class_names))
+        # one family table answers every variant of it (the report asks once per variant)
+        table = self._once(key, lambda: self._class_family(a, names, class_names))
+        if table is None:
+            return None
+        return analysis.per_class_rows(table, b)
+
+    def _class_family(
+        self, a: str, names: list[str], class_names: Optional[list[str]]
+    ) -> Optional[pd.DataFrame]:
+        from bench import analysis
+
+        keys = self.ok.loc[self.ok["variant"].isin([a, *names]), "key"]
         pairs = self.labelled_predictions(keys)
         classes = self.num_classes()
         if not pairs or not classes:
             return None
-        return analysis.per_class_changes(
-            self.runs, pairs, a, b, int(classes), alpha=self.alpha, min_effect=self.min_effect,
-            class_names=self.dataset([a, b]).names_of_classes, family=family,
+        return analysis.per_class_family_changes(
+            self.runs, pairs, a, int(classes), variants=names, alpha=self.alpha,
+            min_effect=self.min_effect, class_names=class_names,
         )  # fmt: skip
 
     def seed_rows(self, metrics: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
