@@ -1041,16 +1041,16 @@ def _correctness(
     return np.array(seeds), truth, np.vstack(right)
 
 
-def _two_level(
+def _two_level_inputs(
     by_seed: Mapping[Any, list[tuple[Any, Any]]],
     baseline: Any,
     variant: Any,
     predictions: Mapping[str, Any],
     paired: bool,
-    level: float,
     correctness: dict[Any, Any] | None = None,
-) -> inference.BootstrapResult | None:
-    """Δaccuracy's interval over seeds × test examples (paired by example, and by seed if paired).
+) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """What the two-level bootstrap of Δaccuracy resamples: each side's right[seed, example]
+    (the common seeds, in order, when paired) and whether the seeds pair; None without both.
 
     ``correctness`` keeps each variant's :func:`_correctness` across the rows of one family
     (the baseline's is the same in every row)."""
@@ -1069,9 +1069,7 @@ def _two_level(
         else:
             ra = ra[[sa.tolist().index(s) for s in common]]
             rb = rb[[sb.tolist().index(s) for s in common]]
-    return inference.two_level_bootstrap(
-        ra, rb, paired_seeds=paired, n_boot=_TWO_LEVEL_BOOT, ci_level=level
-    )
+    return ra, rb, paired
 
 
 def _fill_counts(
@@ -1130,20 +1128,34 @@ def _fill_run_context(
 
 
 def _fill_bootstrap(
-    rec: dict[str, Any],
+    rows: Sequence[dict[str, Any]],
     by_seed: Mapping[Any, list[tuple[Any, Any]]] | None,
     predictions: Mapping[str, Any] | None,
-    correctness: dict[Any, Any] | None = None,
 ) -> None:
-    """The two-level interval for accuracy on a fixed test set, at the row's level."""
-    if not predictions or rec["metric"] != _PER_EXAMPLE_METRIC or not np.isfinite(rec["ci_level"]):
+    """The two-level interval for accuracy on a fixed test set, at each row's level.
+
+    Rows whose sides have the same shapes (examples, seeds, pairing) share one set of
+    bootstrap draws (:func:`bench.inference.two_level_bootstraps`): each row gets the
+    numbers a bootstrap of its own would give."""
+    if not predictions or by_seed is None:
         return
-    if by_seed is None:
-        return
-    boot = _two_level(by_seed, rec["baseline"], rec["variant"], predictions,
-                      rec["method"] is inference.Method.PAIRED, rec["ci_level"], correctness)  # fmt: skip
-    if boot is not None:
-        rec.update(boot_ci_low=boot.ci_low, boot_ci_high=boot.ci_high, boot_level=boot.level)
+    correctness: dict[Any, Any] = {}
+    groups: dict[tuple[Any, ...], list[tuple[dict[str, Any], np.ndarray, np.ndarray]]] = {}
+    for rec in rows:
+        if rec["metric"] != _PER_EXAMPLE_METRIC or not np.isfinite(rec["ci_level"]):
+            continue
+        inputs = _two_level_inputs(by_seed, rec["baseline"], rec["variant"], predictions,
+                                   rec["method"] is inference.Method.PAIRED, correctness)  # fmt: skip
+        if inputs is not None:
+            ra, rb, paired = inputs
+            groups.setdefault((ra.shape, rb.shape, paired), []).append((rec, ra, rb))
+    for (_, _, paired), members in groups.items():
+        boots = inference.two_level_bootstraps(
+            [(ra, rb) for _, ra, rb in members], paired_seeds=paired, n_boot=_TWO_LEVEL_BOOT,
+            ci_levels=[rec["ci_level"] for rec, _, _ in members],
+        )  # fmt: skip
+        for (rec, _, _), boot in zip(members, boots):
+            rec.update(boot_ci_low=boot.ci_low, boot_ci_high=boot.ci_high, boot_level=boot.level)
 
 
 #: The metric per-example correctness (stored predictions) re-computes.
@@ -1237,7 +1249,7 @@ def compare(
         _fill_counts(rec, {Status.OK.value: int(xa.size)}, {Status.OK.value: int(xb.size)})
     (row,) = _decide_family([rec], [diff], power, max_seeds)
     if both is not None:
-        _fill_bootstrap(row, by_seed, predictions)
+        _fill_bootstrap([row], by_seed, predictions)
     return Comparison.from_row(row)
 
 
@@ -1334,9 +1346,7 @@ def compare_to_baseline(
     if design:
         rows = sequential_rows(rows, diffs, runs, baseline, metric, design, power, max_seeds)
     if predictions and metric == _PER_EXAMPLE_METRIC:
-        correctness: dict[Any, Any] = {}
-        for row in rows:
-            _fill_bootstrap(row, by_seed, predictions, correctness)
+        _fill_bootstrap(rows, by_seed, predictions)
     return _frame(rows)
 
 

@@ -27,8 +27,11 @@ The packaged templates live at the top-level ``templates/`` of a clone and at
 
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
+import os
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -554,7 +557,9 @@ def template_environment(templates_dir: str | Path | None = None) -> jinja2.Envi
     """A Jinja2 environment searching ``templates_dir`` first, then the packaged templates.
 
     Autoescaping is on for ``*.html.j2`` / ``*.html`` and off for Markdown; undefined
-    variables raise (``StrictUndefined``); block tags do not leave blank lines.
+    variables raise (``StrictUndefined``); block tags do not leave blank lines.  Compiled
+    templates are kept on disk (:class:`CompiledTemplateCache`), so a report does not
+    compile its templates every time.
     """
     search: list[str] = []
     if templates_dir is not None:
@@ -574,8 +579,77 @@ def template_environment(templates_dir: str | Path | None = None) -> jinja2.Envi
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=_compiled_template_cache(),
     )
     return register_filters(env)
+
+
+class CompiledTemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates on disk, never stale.
+
+    Jinja compares each entry with a checksum of the template's source, so an edited
+    template (packaged, or in a user's ``--templates`` folder) is compiled afresh.  The key
+    holds the template's name and file and everything else its compiled code depends on:
+    the Jinja and Python versions, the environment's syntax options, its autoescape choice
+    for that name, and the filters and tests with the arguments Jinja passes them.  A
+    cache that cannot be read or written costs the compile, nothing more.
+    """
+
+    def get_bucket(
+        self, environment: jinja2.Environment, name: str, filename: str | None, source: str
+    ) -> jinja2.bccache.Bucket:
+        settings = _compile_settings(environment, name)
+        bucket = jinja2.bccache.Bucket(
+            environment, self.get_cache_key(name, f"{filename}|{settings}"),
+            self.get_source_checksum(source),
+        )  # fmt: skip
+        self.load_bytecode(bucket)
+        return bucket
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _compile_settings(environment: jinja2.Environment, name: str) -> str:
+    """A digest of what a template's compiled code depends on besides its source."""
+    autoescape = environment.autoescape
+    functions = [
+        (kind, key, repr(getattr(function, "jinja_pass_arg", None)))
+        for kind, table in (("filter", environment.filters), ("test", environment.tests))
+        for key, function in sorted(table.items())
+    ]
+    facts = [
+        jinja2.__version__, sys.version, name,
+        autoescape(name) if callable(autoescape) else bool(autoescape),
+        environment.block_start_string, environment.block_end_string,
+        environment.variable_start_string, environment.variable_end_string,
+        environment.comment_start_string, environment.comment_end_string,
+        environment.line_statement_prefix, environment.line_comment_prefix,
+        environment.trim_blocks, environment.lstrip_blocks, environment.newline_sequence,
+        environment.keep_trailing_newline, environment.optimized, environment.is_async,
+        sorted(environment.extensions), repr(environment.finalize), functions,
+    ]  # fmt: skip
+    return hashlib.sha256(repr(facts).encode()).hexdigest()
+
+
+def _compiled_template_cache() -> CompiledTemplateCache | None:
+    """The compiled-template cache in the bench cache folder (``$BENCH_CACHE`` or
+    ``~/.cache/bench``, as for prepared datasets); ``BENCH_CACHE=off`` turns it off."""
+    configured = os.environ.get("BENCH_CACHE")
+    if configured is not None and configured.strip().lower() in ("", "0", "off", "none"):
+        return None
+    root = Path(configured).expanduser() if configured else Path.home() / ".cache" / "bench"
+    return CompiledTemplateCache(str(root / "templates"))
 
 
 def render_template(

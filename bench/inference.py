@@ -57,6 +57,7 @@ __all__ = [
     "plan_seeds",
     "BootstrapResult",
     "two_level_bootstrap",
+    "two_level_bootstraps",
     "probability_of_outperforming",
 ]
 
@@ -841,41 +842,77 @@ def two_level_bootstrap(
     on the same seed) -- with its percentile interval.  Coverage is that of the percentile
     bootstrap: close to the nominal level with ≥ 5 seeds a side, optimistic with 2–3.
     """
-    a, b = np.asarray(scores_a, dtype=float), np.asarray(scores_b, dtype=float)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
-        raise ValueError("scores must be (seeds, examples) with the same examples on both sides")
-    if paired_seeds and a.shape[0] != b.shape[0]:
-        raise ValueError("paired seeds need the same number of seeds on both sides")
+    (result,) = two_level_bootstraps(
+        [(scores_a, scores_b)], paired_seeds=paired_seeds, n_boot=n_boot, ci_levels=[ci_level],
+        rng=rng, chunk=chunk,
+    )  # fmt: skip
+    return result
+
+
+def two_level_bootstraps(
+    pairs: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    paired_seeds: bool = False,
+    n_boot: int = 2000,
+    ci_levels: Sequence[float] | None = None,
+    rng: np.random.Generator | int | None = 0,
+    chunk: int = 256,
+) -> list[BootstrapResult]:
+    """:func:`two_level_bootstrap` of each ``(scores_a, scores_b)`` pair, from one set of draws.
+
+    The draws of a replicate depend only on the shapes (examples, seeds a side) and the
+    seed pairing, so pairs of one shape share them: with an integer ``rng`` each result is
+    the one a call per pair gives, for the price of one set of draws (resampling the test
+    set is most of a bootstrap's time).  ``ci_levels``: one per pair (default 0.95).
+    """
+    if not pairs:
+        return []
+    arrays = [(np.asarray(a, dtype=float), np.asarray(b, dtype=float)) for a, b in pairs]
+    levels = [0.95] * len(arrays) if ci_levels is None else list(ci_levels)
+    a0, b0 = arrays[0]
+    for a, b in arrays:
+        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+            raise ValueError("scores must be (seeds, examples) with the same examples on both sides")
+        if paired_seeds and a.shape[0] != b.shape[0]:
+            raise ValueError("paired seeds need the same number of seeds on both sides")
+        if a.shape != a0.shape or b.shape != b0.shape:
+            raise ValueError("pairs drawn together must have the same shapes")
+    if len(levels) != len(arrays):
+        raise ValueError("one confidence level per pair")
     gen = np.random.default_rng(rng)
-    sa, sb, e = a.shape[0], b.shape[0], a.shape[1]
-    deltas, beats = np.empty(n_boot), np.empty(n_boot)
+    sa, sb, e = a0.shape[0], b0.shape[0], a0.shape[1]
+    deltas, beats = np.empty((len(arrays), n_boot)), np.empty((len(arrays), n_boot))
     done = 0
     while done < n_boot:
         k = min(chunk, n_boot - done)
         weights = gen.multinomial(e, np.full(e, 1.0 / e), size=k).T / e  # (examples, k)
-        acc_a = a @ weights  # (seeds_a, k): each seed's accuracy on the resampled test set
-        acc_b = b @ weights
         ia = gen.integers(0, sa, size=(k, sa))
         ib = ia if paired_seeds else gen.integers(0, sb, size=(k, sb))
         cols = np.arange(k)[:, None]
-        ra, rb = acc_a[ia, cols], acc_b[ib, cols]  # (k, seeds)
-        deltas[done:done + k] = rb.mean(axis=1) - ra.mean(axis=1)
-        beats[done:done + k] = _beats(ra, rb, paired_seeds)
+        for i, (a, b) in enumerate(arrays):
+            acc_a = a @ weights  # (seeds_a, k): each seed's accuracy on the resampled test set
+            acc_b = b @ weights
+            ra, rb = acc_a[ia, cols], acc_b[ib, cols]  # (k, seeds)
+            deltas[i, done:done + k] = rb.mean(axis=1) - ra.mean(axis=1)
+            beats[i, done:done + k] = _beats(ra, rb, paired_seeds)
         done += k
-    tail = (1 - ci_level) / 2 * 100
-    lo, hi = np.percentile(deltas, [tail, 100 - tail])
-    plo, phi = np.percentile(beats, [tail, 100 - tail])
-    ma, mb = a.mean(axis=1), b.mean(axis=1)
-    return BootstrapResult(
-        delta=float(mb.mean() - ma.mean()),
-        ci_low=float(lo),
-        ci_high=float(hi),
-        p_beats=float(_beats(ma, mb, paired_seeds)),
-        p_beats_low=float(plo),
-        p_beats_high=float(phi),
-        level=ci_level,
-        n_boot=n_boot,
-    )
+    out = []
+    for i, ((a, b), ci_level) in enumerate(zip(arrays, levels)):
+        tail = (1 - ci_level) / 2 * 100
+        lo, hi = np.percentile(deltas[i], [tail, 100 - tail])
+        plo, phi = np.percentile(beats[i], [tail, 100 - tail])
+        ma, mb = a.mean(axis=1), b.mean(axis=1)
+        out.append(BootstrapResult(
+            delta=float(mb.mean() - ma.mean()),
+            ci_low=float(lo),
+            ci_high=float(hi),
+            p_beats=float(_beats(ma, mb, paired_seeds)),
+            p_beats_low=float(plo),
+            p_beats_high=float(phi),
+            level=ci_level,
+            n_boot=n_boot,
+        ))  # fmt: skip
+    return out
 
 
 def probability_of_outperforming(
