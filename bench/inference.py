@@ -147,6 +147,26 @@ def t_ppf(q: float | np.ndarray, df: float | np.ndarray) -> np.ndarray:
     return special.stdtrit(df_, q_)
 
 
+def t_cdf(x: float | np.ndarray, df: float | np.ndarray) -> np.ndarray:
+    """``scipy.stats.t.cdf(x, df)``: ``special.stdtr(df, x)`` for finite x and df > 0."""
+    x_, df_ = np.asarray(x, dtype=float), np.asarray(df, dtype=float)
+    if not (np.all(np.isfinite(x_)) and np.all(df_ > 0)):
+        from scipy import stats
+
+        return np.asarray(stats.t.cdf(x, df))
+    return special.stdtr(df_, x_)
+
+
+def t_sf(x: float | np.ndarray, df: float | np.ndarray) -> np.ndarray:
+    """``scipy.stats.t.sf(x, df)``: ``special.stdtr(df, -x)`` for finite x and df > 0."""
+    x_, df_ = np.asarray(x, dtype=float), np.asarray(df, dtype=float)
+    if not (np.all(np.isfinite(x_)) and np.all(df_ > 0)):
+        from scipy import stats
+
+        return np.asarray(stats.t.sf(x, df))
+    return special.stdtr(df_, -x_)
+
+
 @dataclass(frozen=True)
 class TStats:
     """Vectorised t statistics (arrays of one shape): the common core of both tests."""
@@ -547,10 +567,8 @@ def equivalence(diff: Difference, margin: float, alpha: float = 0.05) -> Equival
         raise ValueError("the equivalence margin must be positive")
     if not diff.testable or not (np.isfinite(diff.se) and diff.se > 0):
         return Equivalence(margin, math.nan, False, math.nan, math.nan, alpha)
-    from scipy import stats
-
-    p_low = float(stats.t.sf((diff.delta + margin) / diff.se, diff.df))
-    p_high = float(stats.t.cdf((diff.delta - margin) / diff.se, diff.df))
+    p_low = float(t_sf((diff.delta + margin) / diff.se, diff.df))
+    p_high = float(t_cdf((diff.delta - margin) / diff.se, diff.df))
     p = max(p_low, p_high)
     lo, hi = diff.interval(1 - 2 * alpha)
     return Equivalence(margin, p, p < alpha, lo, hi, alpha)
