@@ -1741,10 +1741,10 @@ def per_class_changes(
 def per_class_rows(family: pd.DataFrame, variant: str, *, all_classes: bool = False) -> pd.DataFrame:
     """One variant's rows of a :func:`per_class_family_changes` table (only the changed
     classes unless ``all_classes``), columns :data:`PER_CLASS_COLUMNS`."""
-    out = family[family["variant"] == variant][PER_CLASS_COLUMNS].reset_index(drop=True)
+    mine = family["variant"].to_numpy() == variant
     if not all_classes:
-        out = out[out["changed"]].reset_index(drop=True)
-    return out
+        mine &= family["changed"].to_numpy(dtype=bool)
+    return family.loc[mine, PER_CLASS_COLUMNS].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- two measurements

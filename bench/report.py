@@ -253,9 +253,10 @@ def _results_table(
     rows = []
     any_notes = False
     seed_rows = found.seed_rows(shown) if seeds else {}
+    mean_of, sd_of = _cells_of(means), _cells_of(stds)
+    positions = found.runs.groupby("variant", sort=False).indices  # one pass, not a mask per variant
     for name in found.variants_with_runs():
-        variant_runs = found.runs[found.runs["variant"] == name]
-        statuses = variant_runs["status"].value_counts().to_dict()
+        statuses = found.runs["status"].iloc[positions[name]].value_counts().to_dict()
         n = int(statuses.get(Status.OK.value, 0))
         notes = ", ".join(
             f"{count} {words.status_word(status, lang)}"
@@ -267,8 +268,8 @@ def _results_table(
             Cell(formatting.number(n), sort=n),
         ]
         for metric in shown:
-            mean = _at(means, name, metric)
-            sd = _at(stds, name, metric)
+            mean = finite_or_none(mean_of.get(name, {}).get(metric))
+            sd = finite_or_none(sd_of.get(name, {}).get(metric))
             varies = sd is not None and sd > 0 and n > 1
             aggregate = metric_table.get(metric).aggregate
             text = (
@@ -388,10 +389,9 @@ def _legend(lang: str) -> str:
 
 
 # -- pieces ------------------------------------------------------------------------------------
-def _at(frame: pd.DataFrame, row: str, column: str) -> Optional[float]:
-    if frame.empty or row not in frame.index or column not in frame.columns:
-        return None
-    return finite_or_none(frame.loc[row, column])
+def _cells_of(frame: pd.DataFrame) -> dict[Any, dict[Any, Any]]:
+    """``{row: {column: value}}`` of a table read cell by cell (one conversion, not a lookup each)."""
+    return {} if frame.empty else frame.to_dict("index")
 
 
 def _pareto(means: pd.DataFrame, primary: Optional[str]) -> set[str]:

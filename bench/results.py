@@ -297,11 +297,13 @@ class SuiteResults:
 
     def _dataset(self, variants: Optional[frozenset[str]]) -> DatasetRecord:
         configured = dict(self._baseline_config().get("dataset", {}))
-        frame = self.ok
-        if variants is not None:
-            frame = frame[frame["variant"].isin(variants)]
+        recorded = self._once(
+            "ok_datasets", lambda: list(zip(self.ok["variant"].tolist(), self.ok["dataset"].tolist()))
+        )  # fmt: skip
         record: dict[str, Any] = {}
-        for text in frame["dataset"].dropna():
+        for variant, text in recorded:
+            if variants is not None and variant not in variants:
+                continue
             record = _json(text)
             if record:
                 break
