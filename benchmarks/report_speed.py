@@ -7,7 +7,10 @@ person runs it.  The target is for a warm report (the store unchanged since the
 last report, so its figures are reused); a cold one draws every figure.  When the
 warm median is over the target, the script prints where a warm report's time goes:
 the slowest imports (``python -X importtime``) and the functions with the most
-cumulative time (cProfile).
+cumulative time (cProfile).  Python keeps compiled modules (.pyc) by default; where
+the shell turns that off (``PYTHONDONTWRITEBYTECODE``), every process would compile
+bench's modules anew, so the timed processes keep theirs in a temporary folder
+(``PYTHONPYCACHEPREFIX``), and warm reports without them are timed as well.
 
     python benchmarks/report_speed.py [--repeats 5] [--profile]
 
@@ -17,6 +20,7 @@ Target: warm ≤ 1.5 s.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -68,11 +72,14 @@ def build_store(folder: Path) -> Path:
 NOT_NEEDED_WARM = ("matplotlib", "seaborn", "scipy.stats")
 
 
-def slowest_imports(command: list[str], top: int = 12) -> tuple[list[str], set[str]]:
+def slowest_imports(
+    command: list[str], env: dict[str, str], top: int = 12
+) -> tuple[list[str], set[str]]:
     """``-X importtime``'s slowest modules (cumulative µs), and every module imported."""
     done = subprocess.run(
-        [PYTHON, "-X", "importtime", *command], check=False, capture_output=True, text=True
-    )
+        [PYTHON, "-X", "importtime", *command], check=False, capture_output=True, text=True,
+        env={**os.environ, **env},
+    )  # fmt: skip
     rows = []
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
@@ -101,10 +108,10 @@ print(text.getvalue())
 """
 
 
-def profile(store: Path, out: Path, top: int = 15) -> list[str]:
+def profile(store: Path, out: Path, env: dict[str, str], top: int = 15) -> list[str]:
     done = subprocess.run(
         [PYTHON, "-c", _PROFILE, str(store), str(out), str(top)],
-        check=True, capture_output=True, text=True, cwd=REPO,
+        check=True, capture_output=True, text=True, cwd=REPO, env={**os.environ, **env},
     )  # fmt: skip
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
@@ -126,18 +133,24 @@ def main() -> None:
         def report(out: str) -> list[str]:
             return ["-m", "bench", "report", str(store), "--out", str(folder / out)]
 
-        timed([PYTHON, *report("warm")])  # file cache, .pyc files, and the figures of "warm"
+        # compiled modules kept, as Python does unless told not to (outside the clone)
+        pyc = {"PYTHONPYCACHEPREFIX": str(folder / "pycache"), "PYTHONDONTWRITEBYTECODE": ""}
+        timed([PYTHON, *report("warm")], pyc)  # file cache, .pyc files, and the figures of "warm"
         # cold: a new output folder each time, every figure drawn (the first report after
         # `bench run` added runs); warm: the same folder, the store unchanged (figures reused)
-        cold = [timed([PYTHON, *report(f"cold-{i}")]) for i in range(args.repeats)]
-        warm = [timed([PYTHON, *report("warm")]) for _ in range(args.repeats)]
-        _, cold_modules = slowest_imports(report("imports"))
+        cold = [timed([PYTHON, *report(f"cold-{i}")], pyc) for i in range(args.repeats)]
+        warm = [timed([PYTHON, *report("warm")], pyc) for _ in range(args.repeats)]
+        no_pyc = os.environ.get("PYTHONDONTWRITEBYTECODE")
+        warm_compiling = [timed([PYTHON, *report("warm")]) for _ in range(args.repeats)] if no_pyc else []
+        _, cold_modules = slowest_imports(report("imports"), pyc)
         tensorflow = any(name.split(".")[0] in ("tensorflow", "keras") for name in cold_modules)
-        imports, warm_modules = slowest_imports(report("warm"))
+        imports, warm_modules = slowest_imports(report("warm"), pyc)
         needless = [name for name in NOT_NEEDED_WARM if name in warm_modules]
         print("\nbench report, 100-run store, wall s (interpreter start included):")
         print(f"  cold (figures drawn):  {spread(cold)}")
         print(f"  warm (figures reused): {spread(warm)}")
+        if warm_compiling:
+            print(f"  warm, no .pyc kept (PYTHONDONTWRITEBYTECODE as in this shell): {spread(warm_compiling)}")
         print(f"TensorFlow imported: {'YES — a bug' if tensorflow else 'no'}")
         print(f"a warm report imports {', '.join(needless) if needless else 'none of'}"
               f"{'' if needless else ' ' + ', '.join(NOT_NEEDED_WARM)}")
@@ -147,7 +160,7 @@ def main() -> None:
             print("\nslowest imports of a warm report (cumulative):")
             print("\n".join("  " + line for line in imports))
             print("\ncProfile of a warm report in a fresh process, imports included (cumulative; profiling slows it):")
-            print("\n".join("  " + line for line in profile(store, folder / "warm")))
+            print("\n".join("  " + line for line in profile(store, folder / "warm", pyc)))
     print("machine after:", machine_note())
 
 
