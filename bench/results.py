@@ -15,7 +15,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -150,7 +150,7 @@ class SuiteResults:
     _views: dict[str, Any] = field(default_factory=dict, repr=False)
     _derived: dict[Any, Any] = field(default_factory=dict, repr=False)
 
-    def _once(self, key: Any, compute: Any) -> Any:
+    def _once(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, worked out once per loaded table: a report asks the same things
         (the ok runs, the classes, a per-class family) many times.  Replacing ``runs``
         starts afresh."""
