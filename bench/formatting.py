@@ -39,6 +39,7 @@ from typing import Any
 import jinja2
 
 from bench import metrics, words
+from bench.layout import cache_dir
 from bench.metrics import Kind
 from bench.plaintext import code_fence, markdown_block, markdown_code, markdown_text
 
@@ -643,13 +644,10 @@ def _compile_settings(environment: jinja2.Environment, name: str) -> str:
 
 
 def _compiled_template_cache() -> CompiledTemplateCache | None:
-    """The compiled-template cache in the bench cache folder (``$BENCH_CACHE`` or
-    ``~/.cache/bench``, as for prepared datasets); ``BENCH_CACHE=off`` turns it off."""
-    configured = os.environ.get("BENCH_CACHE")
-    if configured is not None and configured.strip().lower() in ("", "0", "off", "none"):
-        return None
-    root = Path(configured).expanduser() if configured else Path.home() / ".cache" / "bench"
-    return CompiledTemplateCache(str(root / "templates"))
+    """The compiled-template cache in bench's cache folder (:func:`bench.layout.cache_dir`,
+    as for prepared datasets); none when that is turned off."""
+    root = cache_dir()
+    return CompiledTemplateCache(str(root / "templates")) if root else None
 
 
 def render_template(

@@ -29,6 +29,7 @@ import numpy as np
 from bench import tasks
 from bench.config import DatasetConfig, RunConfig
 from bench.datasets import SPLITS, Dataset, load_dataset
+from bench.layout import cache_dir
 from bench.manifest import run_manifest
 from bench.status import Status
 from bench.store import RunResult
@@ -85,15 +86,6 @@ def dataset_for(config: RunConfig, seed: Optional[int] = None) -> Dataset:
     return _cached_dataset(dataset.model_dump_json())
 
 
-def dataset_cache_dir() -> Optional[Path]:
-    """Where prepared datasets persist between invocations: ``$BENCH_CACHE`` or
-    ``~/.cache/bench``; ``BENCH_CACHE=off`` turns the disk cache off."""
-    configured = os.environ.get("BENCH_CACHE")
-    if configured is not None and configured.strip().lower() in ("", "0", "off", "none"):
-        return None
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "bench"
-
-
 def load_prepared_dataset(config: DatasetConfig) -> Dataset:
     """The prepared splits from the disk cache, or prepared now and saved there.
 
@@ -101,7 +93,7 @@ def load_prepared_dataset(config: DatasetConfig) -> Dataset:
     and resizing them again costs seconds to minutes, reading an ``.npz`` does
     not.  A cache that cannot be read or written is skipped, never fatal.
     """
-    folder = dataset_cache_dir()
+    folder = cache_dir()
     path = folder / "datasets" / f"{_dataset_cache_key(config)}.npz" if folder else None
     if path is not None and path.exists():
         try:
