@@ -916,21 +916,24 @@ def two_level_bootstraps(
         done += k
     out = []
     for i, ((a, b), ci_level) in enumerate(zip(arrays, levels)):
-        tail = (1 - ci_level) / 2 * 100
-        lo, hi = np.percentile(deltas[i], [tail, 100 - tail])
-        plo, phi = np.percentile(beats[i], [tail, 100 - tail])
         ma, mb = a.mean(axis=1), b.mean(axis=1)
-        out.append(BootstrapResult(
-            delta=float(mb.mean() - ma.mean()),
-            ci_low=float(lo),
-            ci_high=float(hi),
-            p_beats=float(_beats(ma, mb, paired_seeds)),
-            p_beats_low=float(plo),
-            p_beats_high=float(phi),
-            level=ci_level,
-            n_boot=n_boot,
-        ))  # fmt: skip
+        out.append(_percentile_result(deltas[i], beats[i], float(mb.mean() - ma.mean()),
+                                      float(_beats(ma, mb, paired_seeds)), ci_level, n_boot))  # fmt: skip
     return out
+
+
+def _percentile_result(
+    deltas: np.ndarray, beats: np.ndarray, delta: float, p_beats: float, ci_level: float, n_boot: int,
+    sources: tuple[str, ...] | None = None,
+) -> BootstrapResult:
+    """Percentile intervals of bootstrap draws of Δ and of P(beats), around their point values."""
+    tail = (1 - ci_level) / 2 * 100
+    lo, hi = np.percentile(deltas, [tail, 100 - tail])
+    plo, phi = np.percentile(beats, [tail, 100 - tail])
+    extra = {"sources": sources} if sources is not None else {}
+    return BootstrapResult(delta=delta, ci_low=float(lo), ci_high=float(hi), p_beats=p_beats,
+                           p_beats_low=float(plo), p_beats_high=float(phi), level=ci_level, n_boot=n_boot,
+                           **extra)  # fmt: skip
 
 
 def probability_of_outperforming(
@@ -958,17 +961,5 @@ def probability_of_outperforming(
     ra, rb = xa[ia], xb[ib]
     beats = _beats(ra, rb, paired)
     deltas = rb.mean(axis=1) - ra.mean(axis=1)
-    tail = (1 - ci_level) / 2 * 100
-    lo, hi = np.percentile(deltas, [tail, 100 - tail])
-    plo, phi = np.percentile(beats, [tail, 100 - tail])
-    return BootstrapResult(
-        delta=float(xb.mean() - xa.mean()),
-        ci_low=float(lo),
-        ci_high=float(hi),
-        p_beats=float(_beats(xa, xb, paired)),
-        p_beats_low=float(plo),
-        p_beats_high=float(phi),
-        level=ci_level,
-        n_boot=n_boot,
-        sources=("seeds",),
-    )
+    return _percentile_result(deltas, beats, float(xb.mean() - xa.mean()), float(_beats(xa, xb, paired)),
+                              ci_level, n_boot, sources=("seeds",))  # fmt: skip
