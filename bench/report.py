@@ -585,7 +585,10 @@ def _figures(
 def _figures_digest(runs, history, baseline, confusion, per_class, lang, figure_format="png") -> str:
     digest = hashlib.sha256()
     digest.update((Path(__file__).parent / "figures.py").read_bytes())
-    digest.update(repr(metric_table.all_metrics()).encode())  # a metric registered or relabelled
+    # the table's entries for the metrics these runs have (relabelled, redirected, registered
+    # since): not the whole table, which depends on which tasks this process has imported
+    shown = set(runs.columns) | (set(history["name"]) if history is not None and len(history) else set())
+    digest.update(repr([m for m in metric_table.all_metrics() if m.name in shown]).encode())
     for catalog in ("en.py", "ru.py"):  # titles and captions are catalog words
         digest.update((Path(words.__file__).parent / catalog).read_bytes())
     columns = [c for c in runs.columns if c not in ("config", "versions", "hardware", "dataset", "error", "host")]
