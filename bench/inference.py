@@ -924,16 +924,15 @@ def two_level_bootstraps(
 
 def _percentile_result(
     deltas: np.ndarray, beats: np.ndarray, delta: float, p_beats: float, ci_level: float, n_boot: int,
-    sources: tuple[str, ...] | None = None,
+    sources: tuple[str, ...] = ("seeds", "test_examples"),
 ) -> BootstrapResult:
     """Percentile intervals of bootstrap draws of Δ and of P(beats), around their point values."""
     tail = (1 - ci_level) / 2 * 100
     lo, hi = np.percentile(deltas, [tail, 100 - tail])
     plo, phi = np.percentile(beats, [tail, 100 - tail])
-    extra = {"sources": sources} if sources is not None else {}
     return BootstrapResult(delta=delta, ci_low=float(lo), ci_high=float(hi), p_beats=p_beats,
                            p_beats_low=float(plo), p_beats_high=float(phi), level=ci_level, n_boot=n_boot,
-                           **extra)  # fmt: skip
+                           sources=sources)  # fmt: skip
 
 
 def probability_of_outperforming(
