@@ -108,16 +108,21 @@ def plan_runs(
     only: Sequence[str] = (),
     seeds: Optional[int] = None,
     fresh: bool = False,
+    fresh_since: Optional[float] = None,
 ) -> tuple[list[RunSpec], list[RunSpec]]:
     """Save the suite's plan; return (all runs, runs still to train).
 
     The saved plan also keeps each variant's extra seeds already finished in
     the store (from ``--seeds N`` or ``--until-conclusive``), so a later plain
-    run never hides measurements the report had.
+    run never hides measurements the report had.  ``fresh`` retrains the planned
+    runs; ``fresh_since`` (a ``time.time()`` instant) only those finished before it,
+    so a command that trains in several calls (rounds of more seeds) retrains each
+    stored run it uses once, and never one it trained itself.
     """
     specs = suite.specs(seeds, only)
-    if fresh:
-        store.delete_runs({s.key for s in specs})
+    if fresh or fresh_since is not None:
+        since = time.time() if fresh_since is None else fresh_since
+        store.delete_runs(store.finished_before({s.key for s in specs}, since))
     finished = store.finished_keys()
     full_plan = suite.specs(seeds) + _extra_finished_seeds(suite, seeds, finished)
     store.save_suite(
@@ -155,6 +160,7 @@ def run_suite(
     only: Sequence[str] = (),
     seeds: Optional[int] = None,
     fresh: bool = False,
+    fresh_since: Optional[float] = None,
     console: Optional[Console] = None,
     jobs: JobsArg = None,
     executor: Union[str, Executor] = "local",
@@ -177,6 +183,8 @@ def run_suite(
         deadline: the same as an instant on ``time.monotonic()``, for one budget shared by
             several calls; the earlier of the two applies.
         lang: the language of the console lines (default English).
+        fresh, fresh_since: retrain stored runs (all, or those finished before an
+            instant): see :func:`plan_runs`.
     """
     console = console or Console(stderr=True)
     path = Path(store_path) if store_path else layout.default_store_path(suite.name)
@@ -188,7 +196,8 @@ def run_suite(
         own = time.monotonic() + max_minutes * 60
         deadline = own if deadline is None else min(deadline, own)
     with ResultStore(path) as store:
-        specs, pending = plan_runs(suite, store, only=only, seeds=seeds, fresh=fresh)
+        specs, pending = plan_runs(suite, store, only=only, seeds=seeds, fresh=fresh,
+                                    fresh_since=fresh_since)
         summary = RunSummary(path, planned=len(specs), skipped=len(specs) - len(pending))
         if pending:
             owned = isinstance(executor, str)

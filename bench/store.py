@@ -475,6 +475,12 @@ class ResultStore:
             return self._db.total_changes - before
 
     # -- reading ----------------------------------------------------------------
+    def finished_before(self, keys: Iterable[str], instant: float) -> set[str]:
+        """Those of ``keys`` whose stored run finished before ``instant`` (``time.time()``)."""
+        wanted = set(keys)
+        rows = self._db.execute("SELECT key FROM runs WHERE finished_at IS NULL OR finished_at < ?", (instant,))
+        return {key for (key,) in rows if key in wanted}
+
     def finished_keys(self) -> set[str]:
         """Keys that are never trained again (ok, diverged, stopped by a budget)."""
         placeholders = ",".join("?" * len(FINAL_STATUSES))

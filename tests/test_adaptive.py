@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 import zlib
 
 import numpy as np
@@ -48,7 +49,7 @@ def scripted_run(spec, on_epoch=None) -> RunResult:
     return RunResult(
         key=spec.key, suite=spec.suite, variant=spec.variant, seed=spec.seed,
         config=spec.config.model_dump(mode="json"), status="ok",
-        metrics={"accuracy": TRUE_MEANS[spec.variant] + SPREAD * z}, started_at=0.0, finished_at=0.01,
+        metrics={"accuracy": TRUE_MEANS[spec.variant] + SPREAD * z}, started_at=time.time(), finished_at=time.time(),
     )  # fmt: skip
 
 
@@ -200,6 +201,21 @@ def test_a_suite_that_declares_its_design_adds_seeds_on_a_plain_run(write_suite,
     assert max(seed for name, seed in fake_training if name != "same") == 3  # max_seeds 4: seeds 0..3
     found = load(store)
     assert found.definition["until_conclusive"] == {"max_seeds": 4, "spending": "obrien-fleming"}
+
+
+def test_fresh_retrains_every_stored_run_the_design_uses_once(write_suite, tmp_path, fake_training,
+                                                                in_process, capsys):
+    """``bench run --fresh`` on a store that already holds the design's extra seeds: the
+    rounds retrain those too (none is reused from before), and no run twice."""
+    path = write_suite(SUITE.replace("min_effect: 0.01\n", "min_effect: 0.01\nuntil_conclusive: {max_seeds: 4}\n"))
+    store = tmp_path / "s" / "results.sqlite"
+    assert main(["run", str(path), "--store", str(store), "--no-report"]) == 0
+    first = sorted(fake_training)
+    assert any(seed >= 2 for name, seed in first if name == "better")  # the design added seeds
+    fake_training.clear()
+    assert main(["run", str(path), "--store", str(store), "--no-report", "--fresh"]) == 0
+    assert sorted(fake_training) == first  # the same runs, each trained again exactly once
+    assert "0 runs trained" not in capsys.readouterr().out
 
 
 def test_a_suites_design_is_checked_like_every_key(write_suite, capsys):

@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="train only this variant (repeatable; 'base' is the baseline)")
     parser.add_argument("--seeds", type=int, metavar="N", help="seeds per variant (overrides train.seeds)")
-    parser.add_argument("--fresh", action="store_true", help="retrain runs already in the store")
+    parser.add_argument("--fresh", action="store_true", help="retrain runs already in the store "
+                        "(those the added seeds of --until-conclusive reuse too)")
     parser.add_argument("--store", metavar="PATH", help=f"results file (default {default_store_path('<suite>')})")
     parser.add_argument("--profile", metavar="NAME", help="apply one of the suite's profiles (e.g. quick)")
     parser.add_argument("--no-report", action="store_true", help="do not render the report afterwards")
@@ -89,8 +90,10 @@ def execute(args: argparse.Namespace) -> int:
     lang = words.check_lang(args.lang or suite.lang)
     with _executor(args) as pool:  # one pool of workers for the run and any later rounds
         budget = {"deadline": time.monotonic() + args.max_minutes * 60} if args.max_minutes else {}
-        summary = run_suite(suite, args.store, only=args.only, seeds=args.seeds, fresh=args.fresh,
-                            executor=pool, lang=lang, **budget)
+        # --fresh: every stored run this command uses is trained again, the rounds' included
+        fresh = {"fresh_since": time.time()} if args.fresh else {}
+        summary = run_suite(suite, args.store, only=args.only, seeds=args.seeds, executor=pool, lang=lang,
+                            **fresh, **budget)  # fmt: skip
         print(summary.line(lang))
         summary.raise_if_all_failed(lang)
         if until_conclusive and not summary.not_started:
@@ -98,7 +101,7 @@ def execute(args: argparse.Namespace) -> int:
 
             adaptive = run_until_conclusive(suite, summary.store_path, max_seeds=max_seeds, only=args.only,
                                             spending=spending or "obrien-fleming", executor=pool, lang=lang,
-                                            **budget)
+                                            **fresh, **budget)  # fmt: skip
             print(adaptive.line(lang))
     if not args.no_report:
         from bench.report import render_report
