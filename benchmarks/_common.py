@@ -7,6 +7,7 @@ every contender alike.  They are never timed assertions in tests.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -137,3 +138,54 @@ def rotations(names: Sequence[str], rounds: int) -> list[list[str]]:
     """Round r runs the contenders rotated by r: none always goes first (cold caches) or last."""
     names = list(names)
     return [names[r % len(names) :] + names[: r % len(names)] for r in range(rounds)]
+
+
+#: The three training rates each throughput benchmark reports per contender.
+RATES = ("fit", "steady", "steady-cpu")
+#: The contenders of the throughput benchmarks: bench's worker and two plain Keras scripts.
+CONTENDERS = ("bench", "plain-numpy", "plain-tfdata")
+
+
+def contender_arguments(description: str, epochs: int) -> argparse.Namespace:
+    """``--epochs`` (at least 2: the steady rate leaves the first out), ``--rounds`` and
+    the internal ``--one SUITE`` that runs the bench contender in this process."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one bench contender
+    args = parser.parse_args()
+    if args.epochs < 2:
+        parser.error("--epochs must be at least 2 (the steady rate leaves the first epoch out)")
+    return args
+
+
+def measure_rates(
+    commands: Mapping[str, Sequence[str]], rounds: int, env: dict[str, str], note: Callable[[dict[str, Any]], str]
+) -> dict[str, dict[str, list[float]]]:
+    """Each contender once per round, in rotated order: images per second for every rate
+    (``rates[rate][contender]``, one value per round); ``note`` adds a result to each line."""
+    rates: dict[str, dict[str, list[float]]] = {m: {c: [] for c in CONTENDERS} for m in RATES}
+    for number, order in enumerate(rotations(CONTENDERS, rounds), start=1):
+        for name in order:
+            out = run_json(commands[name], env)
+            images = out["train_images"]
+            rates["fit"][name].append(out["epochs"] * images / out["fit_seconds"])
+            rates["steady"][name].append(images / out["steady_epoch_seconds"])
+            rates["steady-cpu"][name].append(images / out["steady_epoch_cpu_seconds"])
+            print(f"  round {number} {name:13s} "
+                  + ", ".join(f"{m} {rates[m][name][-1]:7.1f}" for m in RATES) + f" img/s{note(out)}",
+                  flush=True)  # fmt: skip
+    return rates
+
+
+def print_rates(rates: Mapping[str, Mapping[str, list[float]]]) -> None:
+    """The table of every contender's rates, median (min–max) over rounds."""
+    print(f"{'contender':14s}" + "".join(f"{m + ' img/s':>30s}" for m in RATES))
+    for name in CONTENDERS:
+        print(f"{name:14s}" + "".join(f"{spread(rates[m][name]):>30s}" for m in RATES))
+
+
+def bench_ratios(rates: Mapping[str, Mapping[str, list[float]]], other: str) -> dict[str, float]:
+    """bench ÷ ``other`` for every rate, the median of the per-round ratios (paired by round:
+    contenders of one round ran minutes apart, under similar load)."""
+    return {m: median([b / o for b, o in zip(rates[m]["bench"], rates[m][other])]) for m in RATES}

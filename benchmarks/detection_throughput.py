@@ -18,12 +18,12 @@ epoch out; "steady-cpu" is per CPU-second (less swayed by other load).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
-from _common import PYTHON, REPO, machine_note, median, rotations, run_json, spread, train_with_bench
+from _common import (PYTHON, RATES, REPO, bench_ratios, contender_arguments, machine_note, measure_rates,
+                     print_rates, train_with_bench)
 
 SUITE = """\
 name: detection-throughput
@@ -43,7 +43,6 @@ model:
   s_min: 0.15
   s_max: 0.5
 """
-CONTENDERS = ("bench", "plain-numpy", "plain-tfdata")
 
 
 def prepare(folder: Path, epochs: int) -> tuple[Path, Path]:
@@ -67,13 +66,7 @@ def prepare(folder: Path, epochs: int) -> tuple[Path, Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one bench contender
-    args = parser.parse_args()
-    if args.epochs < 2:
-        parser.error("--epochs must be at least 2 (the steady rate leaves the first epoch out)")
+    args = contender_arguments(__doc__.splitlines()[0], epochs=3)
     if args.one:
         train_with_bench(args.one, "map50")
         return
@@ -89,29 +82,15 @@ def main() -> None:
             "plain-numpy": [*plain, "--pipeline", "numpy"],
             "plain-tfdata": [*plain, "--pipeline", "tfdata"],
         }
-        metrics = ("fit", "steady", "steady-cpu")
-        rates: dict[str, dict[str, list[float]]] = {m: {c: [] for c in CONTENDERS} for m in metrics}
-        for number, order in enumerate(rotations(CONTENDERS, args.rounds), start=1):
-            for name in order:
-                out = run_json(commands[name], env)
-                images = out["train_images"]
-                rates["fit"][name].append(out["epochs"] * images / out["fit_seconds"])
-                rates["steady"][name].append(images / out["steady_epoch_seconds"])
-                rates["steady-cpu"][name].append(images / out["steady_epoch_cpu_seconds"])
-                extra = f", map50 {out['map50']:.3f}" if "map50" in out else f", loss {out['final_loss']:.3f}"
-                print(f"  round {number} {name:13s} "
-                      + ", ".join(f"{m} {rates[m][name][-1]:7.1f}" for m in metrics) + f" img/s{extra}",
-                      flush=True)  # fmt: skip
+        rates = measure_rates(commands, args.rounds, env,
+                              lambda out: f", map50 {out['map50']:.3f}" if "map50" in out else f", loss {out['final_loss']:.3f}")
     print(f"\nsmall SSD on mnist_det 64×64, {args.epochs} epochs × 1,000 canvases, batch 32; median (min–max) over rounds")
     print("  fit: images / seconds in fit (first epoch, with tracing, included); steady: epochs 2..; "
           "steady-cpu: per CPU-second")  # fmt: skip
-    print(f"{'contender':14s}" + "".join(f"{m + ' img/s':>30s}" for m in metrics))
-    for name in CONTENDERS:
-        print(f"{name:14s}" + "".join(f"{spread(rates[m][name]):>30s}" for m in metrics))
+    print_rates(rates)
     for other in ("plain-numpy", "plain-tfdata"):
-        # paired by round: contenders of one round ran minutes apart, under similar load
-        ratios = {m: median([b / o for b, o in zip(rates[m]["bench"], rates[m][other])]) for m in metrics}
-        print(f"bench / {other}: " + ", ".join(f"{ratios[m]:.2f}× {m}" for m in metrics))
+        ratios = bench_ratios(rates, other)
+        print(f"bench / {other}: " + ", ".join(f"{ratios[m]:.2f}× {m}" for m in RATES))
     print("machine after:", machine_note())
     sys.stdout.flush()
 

@@ -19,12 +19,12 @@ Targets (issue #5): bench ≥ 1.3× plain-numpy and ≥ 0.97× plain-tfdata.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
 
-from _common import PYTHON, REPO, machine_note, median, rotations, run_json, spread, save_splits, train_with_bench
+from _common import (PYTHON, RATES, REPO, bench_ratios, contender_arguments, machine_note,
+                     measure_rates, print_rates, save_splits, train_with_bench)
 
 SUITE = """\
 name: throughput
@@ -39,7 +39,6 @@ model:
   dense_dropout: 0.5
   activation: relu
 """
-CONTENDERS = ("bench", "plain-numpy", "plain-tfdata")
 
 
 def prepare(folder: Path, epochs: int) -> tuple[Path, Path]:
@@ -57,13 +56,7 @@ def prepare(folder: Path, epochs: int) -> tuple[Path, Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one bench contender
-    args = parser.parse_args()
-    if args.epochs < 2:
-        parser.error("--epochs must be at least 2 (the steady rate leaves the first epoch out)")
+    args = contender_arguments(__doc__.splitlines()[0], epochs=5)
     if args.one:
         train_with_bench(args.one, "accuracy")
         return
@@ -94,39 +87,20 @@ def main() -> None:
                 "tfdata",
             ],
         }
-        metrics = ("fit", "steady", "steady-cpu")
-        rates: dict[str, dict[str, list[float]]] = {m: {c: [] for c in CONTENDERS} for m in metrics}
-        for number, order in enumerate(rotations(CONTENDERS, args.rounds), start=1):
-            for name in order:
-                out = run_json(commands[name], env)
-                images = out["train_images"]
-                rates["fit"][name].append(out["epochs"] * images / out["fit_seconds"])
-                rates["steady"][name].append(images / out["steady_epoch_seconds"])
-                rates["steady-cpu"][name].append(images / out["steady_epoch_cpu_seconds"])
-                print(
-                    f"  round {number} {name:13s} "
-                    + ", ".join(f"{m} {rates[m][name][-1]:7.1f}" for m in metrics)
-                    + f" img/s, accuracy {out['accuracy']:.4f}",
-                    flush=True,
-                )
+        rates = measure_rates(commands, args.rounds, env, lambda out: f", accuracy {out['accuracy']:.4f}")
     print(
         f"\nclassic CIFAR CNN, 32×32×3, {args.epochs} epochs × 3,600 images, batch 128; "
         "median (min–max) over rounds"
     )
     print("  fit: images / seconds in fit (first epoch, with tracing, included)")
     print("  steady: epochs 2.. only; steady-cpu: the same per CPU-second (less swayed by load)")
-    print(f"{'contender':14s}" + "".join(f"{m + ' img/s':>30s}" for m in metrics))
-    for name in CONTENDERS:
-        print(f"{name:14s}" + "".join(f"{spread(rates[m][name]):>30s}" for m in metrics))
+    print_rates(rates)
     for other, target in (("plain-numpy", 1.3), ("plain-tfdata", 0.97)):
-        # paired by round: contenders of one round ran minutes apart, under similar load
-        ratios = {
-            m: median([b / o for b, o in zip(rates[m]["bench"], rates[m][other])]) for m in metrics
-        }
+        ratios = bench_ratios(rates, other)
         verdict = "meets" if ratios["fit"] >= target else "misses"
         print(
             f"bench / {other}: "
-            + ", ".join(f"{ratios[m]:.2f}× {m}" for m in metrics)
+            + ", ".join(f"{ratios[m]:.2f}× {m}" for m in RATES)
             + f" (target ≥ {target}× on fit: {verdict})"
         )
     print("machine after:", machine_note())
